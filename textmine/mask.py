@@ -1,0 +1,197 @@
+"""Find and replace personal data in text.
+
+What is masked, and with what (`PLACEHOLDERS`):
+
+- ``phone`` → <PHONE>: mainland mobile numbers, 11 digits ``1[3-9]x xxxx xxxx``, written
+  together or grouped 3-4-4 by spaces or dashes, with an optional +86 / 86 / 0086 / (+86) prefix.
+- ``landline`` → <PHONE> as well: area code (0 + 2–3 digits) then a space, a dash or
+  parentheses, then 7–8 digits and an optional extension (-123, 转123, ext 123, #123). Both are
+  "the customer left a phone number"; a separate <TEL> would only split that count.
+- ``idcard`` → <IDCARD>: 18-character resident ID numbers whose ISO 7064 MOD 11-2 check
+  character is right and whose birth date (characters 7–14) is a real date between 1900 and today.
+  Old 15-digit IDs are not masked: they have no check digit and have been invalid since 2013,
+  so a rule for them would mostly hit order numbers.
+- ``bankcard`` → <BANKCARD>: 16–19 digits, together or grouped in fours, starting with 3, 4, 5,
+  6 or 9 and passing the Luhn check.
+- ``email`` → <EMAIL>.
+
+Kept on purpose: order and tracking numbers (a long number right after 订单号, 单号, 运单,
+快递单, 物流单, 编号, 货号, SKU, No., 流水号 or 交易号 is never taken for a card or an ID
+number; mobile numbers are masked even there, safety first), SKUs, model numbers, prices,
+dates, times, quantities, and 400/800/95xxx company hotlines, which are public numbers.
+
+Rules: a match never starts or ends inside a longer digit run; ID and card numbers also not
+next to a letter (SF1234…, JD0012… are tracking codes). Full-width digits are found too.
+Masking is idempotent, and no placeholder contains a digit.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+PLACEHOLDERS: dict[str, str] = {
+    "phone": "<PHONE>",
+    "landline": "<PHONE>",
+    "idcard": "<IDCARD>",
+    "bankcard": "<BANKCARD>",
+    "email": "<EMAIL>",
+}
+
+# Almost every review has neither a digit nor an @: one search decides that it has no PII.
+_GATE = re.compile(r"[0-9０-９@＠]")
+
+# Matching runs on a full-width-folded copy of the text; folding is one character for one, so
+# the positions found are positions in the original text.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: " "}
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+_MOBILE = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)?86[ -]?|\(\+?86\) ?)?"
+    r"1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
+    r"(?![0-9])"
+)
+_LANDLINE = re.compile(
+    r"(?<![0-9])(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}[ -])"
+    r"[1-9][0-9]{6,7}"
+    r"(?:(?:-|转|ext\.? ?|#)[0-9]{1,5})?"
+    r"(?![0-9])",
+    re.IGNORECASE,
+)
+# Long numbers: not glued to letters (tracking codes) or to other digit groups. "<" and ">"
+# count as letters so that a number next to a placeholder is judged as it was before masking.
+_LONG_START = r"(?<![0-9A-Za-z<>])(?<![0-9]{4}[ -])"
+_LONG_END = r"(?![0-9A-Za-z<>])(?![ -][0-9]{4})"
+_IDCARD = re.compile(
+    _LONG_START
+    + r"[1-9][0-9]{5}[ -]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ -]?[0-9]{3}[0-9Xx]"
+    + _LONG_END
+)
+_BANKCARD = re.compile(
+    _LONG_START
+    + r"(?:[3-69][0-9]{15,18}"
+    + r"|[3-69][0-9]{3}(?:[ -][0-9]{4}){3}(?P<tail>[ -][0-9]{1,3})?)"
+    + _LONG_END
+)
+# The cue must come right before the number, with only labels' punctuation between;
+# 身份证编号 is a cue for an ID, not against it.
+_ORDER_CUE = re.compile(
+    r"(?:订单|单号|运单|快递单|物流单|(?<!证)编号|货号|SKU|No|流水号|交易号)[号码]*"
+    r"[ :#=.\-是为]{0,8}$",
+    re.IGNORECASE,
+)
+_CUE_WINDOW = 16
+
+_SEPARATORS = str.maketrans("", "", " -")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def _is_valid_idcard(number: str) -> bool:
+    digits = number.translate(_SEPARATORS).upper()
+    total = sum(int(d) * w for d, w in zip(digits[:17], _ID_WEIGHTS, strict=True))
+    if _ID_CHECK[total % 11] != digits[17]:
+        return False
+    try:
+        born = date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
+    except ValueError:
+        return False
+    return date(1900, 1, 1) <= born <= date.today()
+
+
+def _is_luhn_valid(number: str) -> bool:
+    digits = number.translate(_SEPARATORS)
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _after_order_cue(probe: str, start: int) -> bool:
+    return _ORDER_CUE.search(probe, max(0, start - _CUE_WINDOW), start) is not None
+
+
+def _idcards(probe: str) -> list[tuple[int, int]]:
+    return [
+        m.span()
+        for m in _IDCARD.finditer(probe)
+        if _is_valid_idcard(m.group()) and not _after_order_cue(probe, m.start())
+    ]
+
+
+def _bankcards(probe: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _BANKCARD.finditer(probe):
+        if _after_order_cue(probe, m.start()):
+            continue
+        if _is_luhn_valid(m.group()):
+            spans.append(m.span())
+        # "6222 0213 8123 4567 2张": the short last group may be a quantity, not card digits.
+        elif m.group("tail") and _is_luhn_valid(probe[m.start() : m.start("tail")]):
+            spans.append((m.start(), m.start("tail")))
+    return spans
+
+
+def _matches(pattern: re.Pattern[str]):
+    return lambda probe: [m.span() for m in pattern.finditer(probe)]
+
+
+# Earlier kinds win where matches overlap: an e-mail address may hold a phone number, and an
+# ID or card number is checked more strictly than a phone number.
+_FINDERS = (
+    ("email", _matches(_EMAIL)),
+    ("idcard", _idcards),
+    ("bankcard", _bankcards),
+    ("phone", _matches(_MOBILE)),
+    ("landline", _matches(_LANDLINE)),
+)
+
+
+def find_pii(text: str) -> list[tuple[str, int, int]]:
+    """Return the personal data in `text` as (kind, start, end), in text order, not overlapping."""
+    if not _GATE.search(text):
+        return []
+    probe = text.translate(_FOLD)
+    found: list[tuple[str, int, int]] = []
+    for kind, finder in _FINDERS:
+        if kind == "email" and "@" not in probe:
+            continue
+        for start, end in finder(probe):
+            if all(end <= s or start >= e for _, s, e in found):
+                found.append((kind, start, end))
+    return sorted(found, key=lambda f: f[1])
+
+
+def mask_text(text: str) -> str:
+    """Replace each piece of personal data in `text` by its placeholder."""
+    spans = find_pii(text)
+    if not spans:
+        return text
+    parts = []
+    pos = 0
+    for kind, start, end in spans:
+        parts.append(text[pos:start])
+        parts.append(PLACEHOLDERS[kind])
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def mask_texts(texts: pd.Series) -> pd.Series:
+    """Mask every text of a Series; same index and name, missing values stay missing.
+
+    Values that are not strings (a phone number read from a spreadsheet as an int) are
+    masked as ``str(value)``.
+    """
+    masked = [
+        mask_text(v) if isinstance(v, str) else v if pd.isna(v) else mask_text(str(v))
+        for v in texts.tolist()
+    ]
+    return pd.Series(masked, index=texts.index, name=texts.name, dtype=object)
