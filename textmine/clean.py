@@ -102,7 +102,7 @@ def _t2s() -> opencc.OpenCC:
 
 
 def _strip_markup(text: str) -> str:
-    """Unescape entities until none are left, then replace tags by a space."""
+    """Unescape entities until none are left, then replace tags by a space until none are left."""
     table = _fold_table(keep_newline=False)
     while True:
         # An entity can decode to another entity's text (&amp;amp;) or to a character that
@@ -112,7 +112,12 @@ def _strip_markup(text: str) -> str:
         if unescaped == text:
             break
         text = unescaped
-    return _TAG.sub(_keep_placeholder, text)
+    while True:
+        # Removing an inner tag can close an outer one: "<a<b>>" leaves "<a >".
+        stripped = _TAG.sub(_keep_placeholder, text)
+        if stripped == text:
+            return text
+        text = stripped
 
 
 def _keep_placeholder(match: re.Match[str]) -> str:

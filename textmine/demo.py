@@ -1,0 +1,69 @@
+"""`textmine demo`: the whole pipeline on the bundled corpora, with a short printed summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textmine.analyze import analyze
+from textmine.config import Config
+from textmine.errors import TextmineError
+from textmine.lexicons import load_lexicons
+from textmine.workspace import Workspace, open_workspace
+
+Echo = Callable[[str], None]
+
+
+def top_complaint_words(ws: Workspace, filler: frozenset[str], n: int = 10) -> list[tuple[str, int]]:
+    """Most frequent words in complaint documents, without generic filler or one-character words."""
+    rows = ws.con.execute("""
+        SELECT word, count(*) AS n FROM (
+            SELECT unnest(tokens) AS word FROM documents
+            WHERE is_complaint AND coalesce(role, 'customer') = 'customer')
+        WHERE length(word) > 1 GROUP BY word ORDER BY n DESC, word LIMIT ?
+    """, [n + len(filler)]).fetchall()
+    return [(w, int(c)) for w, c in rows if w not in filler][:n]
+
+
+def sentiment_split(ws: Workspace) -> dict[str, int]:
+    rows = ws.con.execute("""
+        SELECT polarity, count(*) FROM documents
+        WHERE coalesce(role, 'customer') = 'customer' GROUP BY 1 ORDER BY 1
+    """).fetchall()
+    return {str(p): int(c) for p, c in rows}
+
+
+def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.duckdb",
+             out_dir: str | Path = "out", echo: Echo = print,
+             config: Config | None = None) -> dict[str, Any]:
+    """Analyze the bundled corpora into a fresh workspace and print what a lead would ask first."""
+    corpora, out_dir = Path(corpora), Path(out_dir)
+    review_files = sorted(corpora.glob("reviews*.csv"))
+    if not review_files:
+        raise TextmineError("E001", "no reviews*.csv", where=str(corpora),
+                            fix="Run the demo from the repository root (make demo).")
+    workspace = Path(workspace)
+    for stale in (workspace, Path(f"{workspace}.wal")):
+        stale.unlink(missing_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = (config or Config()).with_overrides(workspace=str(workspace))
+    summary: dict[str, Any] = {"workspace": str(workspace)}
+
+    result = analyze(review_files, kind="review", config=config, command="demo")
+    summary["reviews"] = result.to_dict()
+    echo(f"reviews   {result.summary_line()}")
+    for reason, count in result.rejected_by_reason.items():
+        echo(f"          rejected {count}: {reason}")
+
+    with open_workspace(workspace, read_only=True) as ws:
+        split = sentiment_split(ws)
+        words = top_complaint_words(ws, load_lexicons(config.lexicons).filler)
+    summary["sentiment_split"] = split
+    summary["top_complaint_words"] = words
+    total = sum(split.values()) or 1
+    echo("sentiment " + " · ".join(f"{p} {c} ({c / total:.0%})" for p, c in split.items()))
+    echo("top complaint words: " + ", ".join(f"{w} {c}" for w, c in words))
+    echo(f"workspace: {workspace}  (try: textmine sql -w {workspace} "
+         "\"SELECT product, count(*) FROM documents GROUP BY 1\")")
+    return summary

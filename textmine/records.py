@@ -1,0 +1,232 @@
+"""Turn raw input rows into canonical records, sending rows that cannot be used to rejects."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from textmine.columns import ColumnMap
+from textmine.errors import REJECT_REASONS
+from textmine.load import ROW, UnreadableRow
+from textmine.timeparse import parse_times
+
+ID_FIELDS = ("customer_id", "order_id", "session_id")
+LABEL_FIELDS = ("product", "channel")
+RECORD_COLUMNS = ("doc_id", "kind", "source", "source_row", "customer_id", "order_id",
+                  "session_id", "product", "channel", "role", "turn", "created_at", "rating",
+                  "text_raw", "source_hash")
+REJECT_COLUMNS = ("source", "row", "doc_id", "reason", "detail", "excerpt")
+KINDS = {"review": "review", "reviews": "review", "chat": "chat", "chats": "chat"}
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_STARS = re.compile(r"^[★☆✩✭⭐\s]+$")
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
+
+
+def normalize_id(value: object) -> str | None:
+    """IDs are text: trim, fold full-width digits/letters to ASCII, never go through numbers."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).translate(_FULLWIDTH).strip().strip("\ufeff")
+    return text or None
+
+
+def normalize_ids(values: pd.Series) -> pd.Series:
+    """Vectorised `normalize_id` for a column of strings/None."""
+    text = values.astype("string").str.translate(_FULLWIDTH).str.strip().str.strip("\ufeff")
+    return text.where(text.notna() & (text != ""), None).astype(object)
+
+
+def parse_ratings(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """'5', '4.5', '5星', '4分', '★★★★☆' -> float; returns (ratings, bad)."""
+    text = values.astype("string").str.strip()
+    empty = text.isna() | (text == "")
+    out = pd.to_numeric(text.where(~empty), errors="coerce")
+    todo = out.isna() & ~empty
+    if todo.any():
+        rest = text[todo]
+        stars = rest.str.match(_STARS.pattern)
+        out.loc[rest[stars].index] = rest[stars].str.count("[★⭐✭]").astype(float)
+        num = rest[~stars].str.extract(_NUMBER.pattern, expand=False)
+        out.loc[num.index] = pd.to_numeric(num, errors="coerce")
+    bad = out.isna() & ~empty
+    return out.astype(float), bad
+
+
+def source_hashes(texts: pd.Series) -> list[str]:
+    """A short hash of the raw text: same ID with the same hash is a duplicate, not a conflict."""
+    return [hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest()[:16] if isinstance(t, str)
+            else "" for t in texts]
+
+
+def hashed_ids(kind: str, customers: pd.Series, times: pd.Series, texts: pd.Series) -> list[str]:
+    """Stable IDs for sources without an ID column: re-loading a file must not duplicate rows."""
+    out = []
+    for c, t, x in zip(customers, times, texts, strict=True):
+        stamp = "" if pd.isna(t) else pd.Timestamp(t).isoformat()
+        key = f"{kind}\x1f{c or ''}\x1f{stamp}\x1f{x or ''}"
+        out.append("h" + hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:20])
+    return out
+
+
+@dataclass
+class Prepared:
+    """One batch's usable records and its rejects."""
+
+    records: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def empty_rejects() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object)
+                         for c in REJECT_COLUMNS})
+
+
+def make_rejects(source: str, rows: pd.Series | list, doc_ids: pd.Series | list, reason: str,
+                 detail: str | pd.Series, excerpts: pd.Series | list | None = None) -> pd.DataFrame:
+    """Rejects with a stable reason code; excerpts are PII-masked before they are kept."""
+    from textmine.mask import mask_texts
+
+    n = len(rows)
+    if excerpts is None:
+        excerpts = [None] * n
+    excerpt = pd.Series(list(excerpts), dtype=object).map(
+        lambda x: x[:120] if isinstance(x, str) else None)
+    masked = mask_texts(excerpt.fillna("")).where(excerpt.notna(), None)
+    return pd.DataFrame({
+        "source": [source] * n,
+        "row": pd.array(list(rows), dtype="Int64"),
+        "doc_id": list(doc_ids),
+        "reason": [reason] * n,
+        "detail": list(detail) if isinstance(detail, pd.Series) else [detail] * n,
+        "excerpt": masked.tolist(),
+    })
+
+
+@dataclass
+class Preparer:
+    """Per-file state for turning raw batches into records (turn counters survive batches)."""
+
+    columns: ColumnMap
+    kind: str
+    source: str
+    max_chars: int = 20000
+    timezone: str = "Asia/Shanghai"
+    role_of: dict[str, str] = field(default_factory=dict)
+    _turns: dict[str, int] = field(default_factory=dict)
+
+    def unreadable(self, bad: list[UnreadableRow]) -> pd.DataFrame:
+        if not bad:
+            return empty_rejects()
+        return make_rejects(self.source, [b.row for b in bad], [None] * len(bad),
+                            "unreadable_row", pd.Series([b.detail for b in bad]))
+
+    def prepare(self, raw: pd.DataFrame) -> Prepared:
+        """Canonical records for the usable rows of `raw`; everything else becomes a reject."""
+        cols = self.columns
+        n = len(raw)
+        out = pd.DataFrame(index=raw.index)
+
+        def column(field_name: str) -> pd.Series:
+            name = cols[field_name]
+            if name is None or name not in raw:
+                return pd.Series([None] * n, index=raw.index, dtype=object)
+            return raw[name]
+
+        out["kind"] = self.kind
+        out["source"] = self.source
+        out["source_row"] = raw[ROW].astype("int64")
+        for name in ID_FIELDS:
+            out[name] = normalize_ids(column(name))
+        for name in LABEL_FIELDS:
+            values = column(name).astype("string").str.strip()
+            out[name] = values.where(values.notna() & (values != ""), None).astype(object)
+        text = column("text")
+        out["text_raw"] = text
+        created, bad_time = parse_times(column("created_at"), self.timezone)
+        out["created_at"] = created
+        rating, bad_rating = parse_ratings(column("rating"))
+        out["rating"] = rating
+        out["role"], bad_role = self._roles(column("role"))
+        out["turn"] = self._turn_numbers(out, column("turn"))
+        ids = normalize_ids(column("doc_id"))
+        if cols["doc_id"] is None:
+            if self.kind == "chat" and cols["session_id"] is not None:
+                ids = pd.Series([f"{s}:{t}" if s is not None else None
+                                 for s, t in zip(out["session_id"], out["turn"], strict=True)],
+                                index=raw.index, dtype=object)
+                missing = ids.isna()
+                if missing.any():
+                    ids[missing] = hashed_ids(self.kind, out["customer_id"][missing],
+                                              created[missing], text[missing])
+            else:
+                ids = pd.Series(hashed_ids(self.kind, out["customer_id"], created, text),
+                                index=raw.index, dtype=object)
+        out["doc_id"] = ids
+        out["source_hash"] = source_hashes(text)
+
+        text_str = text.astype("string")
+        empty = text_str.isna() | (text_str.str.strip() == "")
+        too_long = ~empty & (text_str.str.len() > self.max_chars)
+        no_id = ids.isna() & ~empty
+        checks = [
+            ("empty_text", empty, lambda r: REJECT_REASONS["empty_text"]),
+            ("text_too_long", too_long & ~empty,
+             lambda r: f"text has {len(r):,} characters, over the limit of {self.max_chars:,} "
+                       "(raise it with --max-chars)"),
+            ("bad_time", bad_time & ~empty & ~too_long,
+             lambda r: "time could not be parsed; use e.g. 2026-03-01 12:00:00"),
+            ("bad_rating", bad_rating & ~empty & ~too_long & ~bad_time,
+             lambda r: "rating is not a number of stars"),
+            ("bad_role", bad_role & ~empty & ~too_long & ~bad_time & ~bad_rating,
+             lambda r: "speaker role not recognised; add it to roles.txt in --lexicons"),
+            ("empty_id", no_id & ~too_long & ~bad_time & ~bad_rating & ~bad_role,
+             lambda r: "ID column is empty for this row"),
+        ]
+        reject_frames = []
+        rejected = pd.Series(False, index=raw.index)
+        for reason, mask, describe in checks:
+            mask = mask & ~rejected
+            if not mask.any():
+                continue
+            rows = out.loc[mask]
+            details = pd.Series([describe(t if isinstance(t, str) else "") for t in rows["text_raw"]])
+            if reason == "bad_time":
+                details = pd.Series([f"time {v!r} could not be parsed; use e.g. 2026-03-01 12:00:00"
+                                     for v in column("created_at")[mask]])
+            elif reason == "bad_role":
+                details = pd.Series([f"role {v!r} not recognised; add it to roles.txt (--lexicons)"
+                                     for v in column("role")[mask]])
+            reject_frames.append(make_rejects(self.source, rows["source_row"], rows["doc_id"],
+                                              reason, details, rows["text_raw"]))
+            rejected |= mask
+        records = out.loc[~rejected, list(RECORD_COLUMNS)].reset_index(drop=True)
+        rejects = (pd.concat(reject_frames, ignore_index=True) if reject_frames
+                   else empty_rejects())
+        return Prepared(records, rejects)
+
+    def _roles(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        if self.kind != "chat" or self.columns["role"] is None:
+            return pd.Series([None] * len(values), index=values.index, dtype=object), \
+                pd.Series(False, index=values.index)
+        lowered = values.astype("string").str.strip().str.lower()
+        roles = lowered.map(lambda v: self.role_of.get(v) if isinstance(v, str) else None)
+        bad = roles.isna() & lowered.notna() & (lowered != "")
+        return roles.astype(object), bad
+
+    def _turn_numbers(self, out: pd.DataFrame, given: pd.Series) -> pd.Series:
+        if self.kind != "chat":
+            return pd.Series([None] * len(out), index=out.index, dtype="Int64")
+        if self.columns["turn"] is not None:
+            return pd.to_numeric(given, errors="coerce").astype("Int64")
+        # No turn column: the order within the file is the order of the conversation.
+        turns = []
+        for session in out["session_id"]:
+            key = session or ""
+            self._turns[key] = self._turns.get(key, 0) + 1
+            turns.append(self._turns[key])
+        return pd.Series(turns, index=out.index, dtype="Int64")
