@@ -26,6 +26,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # keep corpora/ free of __pycache__
 
 import _review_texts as T  # noqa: E402
 
@@ -47,15 +48,57 @@ CHANNEL_W = [35, 30, 20, 15]
 # ------------------------------------------------------------------------------------------
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
-ID_REGIONS = ["110105", "310104", "440305", "320102", "510107", "330106", "420111", "370202",
-              "210203", "610113", "350203", "430104"]
-MOBILE_PREFIXES = ["133", "135", "136", "137", "138", "139", "150", "151", "152", "157", "158",
-                   "159", "166", "173", "177", "180", "181", "186", "187", "188", "189", "199"]
+ID_REGIONS = [
+    "110105",
+    "310104",
+    "440305",
+    "320102",
+    "510107",
+    "330106",
+    "420111",
+    "370202",
+    "210203",
+    "610113",
+    "350203",
+    "430104",
+]
+MOBILE_PREFIXES = [
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
 LANDLINE_AREAS = ["010", "021", "0755", "020", "0571", "028", "0512", "027"]
-EMAILS = ["zhangwei1988@qq.com", "lily_chen@163.com", "wangfang.sh@126.com",
-          "happybaby2024@sina.com", "liu.yang@foxmail.com", "13800001111@139.com",
-          "xiaoyu_mama@163.com", "chen.jie@outlook.com", "zhao_lei77@qq.com",
-          "sunny.huang@gmail.com"]
+EMAILS = [
+    "zhangwei1988@qq.com",
+    "lily_chen@163.com",
+    "wangfang.sh@126.com",
+    "happybaby2024@sina.com",
+    "liu.yang@foxmail.com",
+    "13800001111@139.com",
+    "xiaoyu_mama@163.com",
+    "chen.jie@outlook.com",
+    "zhao_lei77@qq.com",
+    "sunny.huang@gmail.com",
+]
 
 
 def id_check_char(first17: str) -> str:
@@ -130,7 +173,7 @@ class PII:
             prefix = r.choice(["6222", "6217", "6228", "6230", "6212", "4367", "5187", "6225"])
             v = luhn_complete(prefix + self._d(n - len(prefix) - 1))
             if kind == "BANK_G":
-                v = " ".join(v[i:i + 4] for i in range(0, len(v), 4))
+                v = " ".join(v[i : i + 4] for i in range(0, len(v), 4))
         elif kind == "EMAIL":
             v = r.choice(EMAILS)
         else:
@@ -165,8 +208,11 @@ def week_of(t: dt.datetime) -> int:
 
 
 def parse_dt(s: str) -> dt.datetime:
-    return dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S") if " " in s else dt.datetime.strptime(
-        s, "%Y-%m-%d").replace(hour=20, minute=11, second=5)
+    return (
+        dt.datetime.strptime(s, "%Y-%m-%d %H:%M:%S")
+        if " " in s
+        else dt.datetime.strptime(s, "%Y-%m-%d").replace(hour=20, minute=11, second=5)
+    )
 
 
 def fmt_time(t: dt.datetime, style: str) -> str:
@@ -217,15 +263,17 @@ class Composer:
             elif stars == 3:
                 out += r.choices(["", "。", "。。。", "吧", "…"], [45, 35, 8, 6, 6])[0]
             else:
-                out += r.choices(["", "。", "！", "！！！", "。。。", "？？？", "!!"],
-                                 [30, 20, 18, 12, 10, 5, 5])[0]
+                out += r.choices(
+                    ["", "。", "！", "！！！", "。。。", "？？？", "!!"], [30, 20, 18, 12, 10, 5, 5]
+                )[0]
         # sprinkle emoji
         if r.random() < 0.08 and not any(e in out for e in T.EMOJI_POS + T.EMOJI_NEG):
             out += r.choice(T.EMOJI_POS if stars >= 4 else T.EMOJI_NEG if stars <= 2 else ["🤔"])
         return out
 
-    def generic_pos(self, gbk: bool = False, kinds=("L+", "S+", "K+", "P+"),
-                    weights=(40, 20, 20, 20)) -> tuple[str, str]:
+    def generic_pos(
+        self, gbk: bool = False, kinds=("L+", "S+", "K+", "P+"), weights=(40, 20, 20, 20)
+    ) -> tuple[str, str]:
         kind = self.rng.choices(kinds, weights)[0]
         pool = {"L+": T.LOGI_POS, "S+": T.SERV_POS, "K+": T.PACK_POS, "P+": T.PRICE_POS}[kind]
         return self.pick(pool, cap=5, gbk=gbk), kind
@@ -235,8 +283,9 @@ class Composer:
         pool = {"S-": T.SERV_NEG, "K-": T.PACK_NEG, "P-": T.PRICE_NEG}[kind]
         return self.pick(pool, cap=4, gbk=gbk), kind
 
-    def compose(self, product: str, stars: int, kind: str, gbk: bool = False
-                ) -> tuple[str, set[str]]:
+    def compose(
+        self, product: str, stars: int, kind: str, gbk: bool = False
+    ) -> tuple[str, set[str]]:
         r = self.rng
         F = T.FRAG[product]
         self.cur = set()
@@ -309,8 +358,17 @@ class Composer:
             if stars == 3:
                 parts.append(P() + "，" + r.choice(T.CONTRAST_SOFT) + L)
             elif stars == 2:
-                filler = r.choice(["东西还行", "东西本身没问题", "东西倒是还可以", "产品还凑合",
-                                   "质量还过得去", "东西是好的", "东西没毛病"])
+                filler = r.choice(
+                    [
+                        "东西还行",
+                        "东西本身没问题",
+                        "东西倒是还可以",
+                        "产品还凑合",
+                        "质量还过得去",
+                        "东西是好的",
+                        "东西没毛病",
+                    ]
+                )
                 parts += [L, M() if r.random() < 0.5 else filler]
                 if r.random() < 0.5:
                     parts.reverse()
@@ -368,9 +426,18 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     items: list[dict] = []  # each: product, stars, text, tags, fixed time, customer
 
     def add(product, stars, text, flags="", when=None, customer=None, src="hand"):
-        items.append(dict(product=product, stars=stars, text=text, flags=flags,
-                          tags=hand_tags(text, stars, flags) if src == "hand" else set(),
-                          time=when, customer=customer, src=src))
+        items.append(
+            dict(
+                product=product,
+                stars=stars,
+                text=text,
+                flags=flags,
+                tags=hand_tags(text, stars, flags) if src == "hand" else set(),
+                time=when,
+                customer=customer,
+                src=src,
+            )
+        )
 
     for cust, when, product, stars, text in T.PLANTED:
         flags = "N" if T.NEW_TERM in text else ""
@@ -432,9 +499,7 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     for s, n in sorted(need.items()):
         for j in range(n):
             product = T.PRODUCTS[(j * 5 + s) % len(T.PRODUCTS)]
-            if s == 5:
-                kind = "pos"
-            elif s == 4:
+            if s >= 4:
                 kind = "pos"
             elif s == 3:
                 kind = "mid"
@@ -482,8 +547,10 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     rest.sort(key=lambda it: -len(it["tags"]))
     for it in rest:
         cands = list(range(WEEKS))
-        cost = {w: wk_total[w] + 3 * sum(wk_tag[w][t] for t in it["tags"] if t != "L-")
-                + rng.random() for w in cands}
+        cost = {
+            w: wk_total[w] + 3 * sum(wk_tag[w][t] for t in it["tags"] if t != "L-") + rng.random()
+            for w in cands
+        }
         w = min(cands, key=cost.get)
         it["time"] = random_time_in_week(rng, w)
         wk_total[w] += 1
@@ -518,9 +585,7 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
         def ok(c, is_neg=is_neg, is_recent=is_recent):
             if cap[c] <= 0:
                 return False
-            if is_neg and (neg_all[c] >= 2 or (is_recent and neg_recent[c] >= 1)):
-                return False
-            return True
+            return not (is_neg and (neg_all[c] >= 2 or (is_recent and neg_recent[c] >= 1)))
 
         prefer = trad_writers if it.get("trad") else pool
         cands = [c for c in prefer if ok(c)] or [c for c in pool if ok(c)]
@@ -538,16 +603,32 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
 
     # ---- messy rows ----
     def messy(text, stars, when, product, customer, **kw):
-        d = dict(product=product, stars=stars, text=text, flags="", tags=set(), time=when,
-                 customer=customer, channel=home_channel[customer], src="messy")
+        d = dict(
+            product=product,
+            stars=stars,
+            text=text,
+            flags="",
+            tags=set(),
+            time=when,
+            customer=customer,
+            channel=home_channel[customer],
+            src="messy",
+        )
         d.update(kw)
         return d
 
     mrows = [
         messy("", 5, random_time_in_week(rng, 4), "洗发水", pool[3], messy_kind="empty text"),
         messy("", 4, random_time_in_week(rng, 9), "手机", pool[40], messy_kind="empty text"),
-        messy("东西收到了，跟描述的一样，快递小哥也很客气", 5, random_time_in_week(rng, 7),
-              "电热水壶", pool[77], bad_time="昨天下午", messy_kind="unparseable time"),
+        messy(
+            "东西收到了，跟描述的一样，快递小哥也很客气",
+            5,
+            random_time_in_week(rng, 7),
+            "电热水壶",
+            pool[77],
+            bad_time="昨天下午",
+            messy_kind="unparseable time",
+        ),
     ]
     all_items = items + mrows
     all_items.sort(key=lambda it: it["time"])
@@ -563,8 +644,15 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
         it["time_str"] = it.get("bad_time") or fmt_time(it["time"], style)
 
     def row(it):
-        return [it["id"], it["customer"], it["product"], it["channel"], str(it["stars"]),
-                it["time_str"], it["text"]]
+        return [
+            it["id"],
+            it["customer"],
+            it["product"],
+            it["channel"],
+            str(it["stars"]),
+            it["time_str"],
+            it["text"],
+        ]
 
     rows = [row(it) for it in all_items]
     # exact duplicate row (re-export), a few rows further down
@@ -572,8 +660,11 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     pos = next(i for i, r in enumerate(rows) if r[0] == dup_src["id"])
     rows.insert(pos + 3, row(dup_src))
     # same 评论ID, different text (an edited review shows up again in a later export)
-    edit_src = next(it for it in all_items if it["src"] == "composed" and it["stars"] <= 2
-                    and week_of(it["time"]) == 10)
+    edit_src = next(
+        it
+        for it in all_items
+        if it["src"] == "composed" and it["stars"] <= 2 and week_of(it["time"]) == 10
+    )
     edited = row(edit_src)
     edited[6] = edit_src["text"] + " 追评：商家后来主动联系了我，给换了新的，但还是有点失望"
     edited[4] = "3"
@@ -594,28 +685,34 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
             "exact_duplicate_of": dup_src["id"],
             "same_id_different_text": edit_src["id"],
         },
-        "pii": [{"review_id": it["id"], "values": [list(p) for p in it["pii"]]}
-                for it in all_items if it.get("pii")],
+        "pii": [
+            {"review_id": it["id"], "values": [list(p) for p in it["pii"]]}
+            for it in all_items
+            if it.get("pii")
+        ],
         "logistics_complaints_per_week": [
             sum(1 for it in items if "L-" in it["tags"] and week_of(it["time"]) == w)
-            for w in range(WEEKS)],
-        "reviews_per_week": [sum(1 for it in items if week_of(it["time"]) == w)
-                             for w in range(WEEKS)],
+            for w in range(WEEKS)
+        ],
+        "reviews_per_week": [
+            sum(1 for it in items if week_of(it["time"]) == w) for w in range(WEEKS)
+        ],
         "new_term_review_ids": [it["id"] for it in all_items if T.NEW_TERM in it["text"]],
     }
     return all_items, rows, pool, home_channel, planted
 
 
-def build_reviews_gbk(rng: random.Random, comp: Composer, pool: list[str],
-                      review_items: list[dict]):
+def build_reviews_gbk(
+    rng: random.Random, comp: Composer, pool: list[str], review_items: list[dict]
+):
     recent = dt.datetime(2026, 10, 12)
     neg_all = Counter(it["customer"] for it in review_items if it["stars"] <= 2)
-    neg_recent = Counter(it["customer"] for it in review_items
-                         if it["stars"] <= 2 and it["time"] >= recent)
+    neg_recent = Counter(
+        it["customer"] for it in review_items if it["stars"] <= 2 and it["time"] >= recent
+    )
     entries = []
     for e in T.GBK_FULL:
-        entries.append(dict(product=e[0], stars=e[1], text=e[2],
-                            flags=e[3] if len(e) > 3 else ""))
+        entries.append(dict(product=e[0], stars=e[1], text=e[2], flags=e[3] if len(e) > 3 else ""))
     stars_cycle = [5, 5, 4, 5, 3, 4, 1, 5, 2, 5, 4]
     j = 0
     while len(entries) < 60:
@@ -641,16 +738,23 @@ def build_reviews_gbk(rng: random.Random, comp: Composer, pool: list[str],
     for n, e in enumerate(entries, 1):
         is_neg = e["stars"] <= 2
         is_recent = e["time"] >= recent
-        cands = [c for c in pool if c not in used and not (
-            is_neg and (neg_all[c] >= 2 or (is_recent and neg_recent[c] >= 1)))]
+        cands = [
+            c
+            for c in pool
+            if c not in used
+            and not (is_neg and (neg_all[c] >= 2 or (is_recent and neg_recent[c] >= 1)))
+        ]
         c = rng.choice(cands)
         used.add(c)
         if is_neg:
             neg_all[c] += 1
             neg_recent[c] += is_recent
         t = e["time"]
-        ts = (f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}" if rng.random() < 0.85
-              else t.strftime("%Y-%m-%d %H:%M:%S"))
+        ts = (
+            f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}"
+            if rng.random() < 0.85
+            else t.strftime("%Y-%m-%d %H:%M:%S")
+        )
         rows.append([f"{n:05d}", c, e["product"], str(e["stars"]), ts, e["text"]])
     header = ["编号", "客户ID", "商品名称", "星级", "时间", "内容"]
     with open(HERE / "reviews_gbk.csv", "w", encoding="gb18030", newline="") as f:
@@ -661,7 +765,448 @@ def build_reviews_gbk(rng: random.Random, comp: Composer, pool: list[str],
 
 
 # ------------------------------------------------------------------------------------------
+# chat customers, CRM export, orders
+# ------------------------------------------------------------------------------------------
+PRICE = {
+    "手机": (1299, 4999),
+    "蓝牙耳机": (99, 599),
+    "洗发水": (39, 159),
+    "坚果礼盒": (89, 399),
+    "连衣裙": (129, 499),
+    "电热水壶": (79, 259),
+    "扫地机器人": (1299, 3999),
+    "婴儿奶粉": (198, 899),
+}
+REGIONS = [
+    "广东省深圳市",
+    "广东省广州市",
+    "上海市",
+    "北京市",
+    "浙江省杭州市",
+    "浙江省宁波市",
+    "江苏省南京市",
+    "江苏省苏州市",
+    "四川省成都市",
+    "湖北省武汉市",
+    "湖南省长沙市",
+    "福建省厦门市",
+    "山东省青岛市",
+    "山东省济南市",
+    "河南省郑州市",
+    "陕西省西安市",
+    "重庆市",
+    "天津市",
+    "辽宁省沈阳市",
+    "黑龙江省哈尔滨市",
+    "安徽省合肥市",
+    "江西省南昌市",
+    "云南省昆明市",
+    "广西壮族自治区南宁市",
+    "河北省石家庄市",
+    "吉林省长春市",
+    "山西省太原市",
+    "贵州省贵阳市",
+    "海南省海口市",
+    "新疆维吾尔自治区乌鲁木齐市",
+    "内蒙古自治区呼和浩特市",
+    "甘肃省兰州市",
+]
+TIERS = ["普通", "银卡", "金卡", "钻石"]
+PLANTED_TIER = {
+    "004518": "金卡",
+    "010086": "钻石",
+    "000233": "银卡",
+    "023150": "金卡",
+    "015702": "普通",
+    "000888": "钻石",
+}
+
+
+def resolve_chat_customers(rng, pool, review_items, sessions):
+    """Map "R:name" / "X1" placeholders to customer IDs (same name -> same customer)."""
+    by_product = defaultdict(list)
+    for it in review_items:
+        if it["customer"] in pool and it["customer"] not in by_product[it["product"]]:
+            by_product[it["product"]].append(it["customer"])
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for key, product in sessions:
+        if key in mapping:
+            continue
+        if key.startswith("R:"):
+            cands = [c for c in by_product.get(product, []) if c not in used] or [
+                c for c in pool if c not in used
+            ]
+            c = rng.choice(cands)
+        elif key.startswith("X"):
+            while True:
+                c = f"{rng.randint(30000, 99999):06d}"
+                if c not in pool:
+                    break
+        else:
+            c = key
+        mapping[key] = c
+        used.add(c)
+    return mapping
+
+
+def build_customers_and_orders(rng, review_items, gbk_rows, chat_ids, home_channel, planted):
+    review_ids = sorted({it["customer"] for it in review_items} | {r[1] for r in gbk_rows})
+    appear = set(review_ids) | set(chat_ids)
+    protected = set(T.FOLLOW_UP_CUSTOMERS) | {T.HAPPY_FREQUENT_CUSTOMER, "000345", "007021"}
+    # five reviewing customers are missing from the CRM export (unmatched on the CRM side)
+    left_out = rng.sample([c for c in review_ids if c not in protected and c not in chat_ids], 5)
+    # five CRM customers never write a review or chat
+    never = []
+    while len(never) < 5:
+        c = f"{rng.randint(1, 99999):06d}"
+        if c not in appear and c not in never:
+            never.append(c)
+    crm_ids = sorted((appear - set(left_out)) | set(never))
+
+    # orders: one shortly before each review, plus repeat purchases over the year
+    orders = []  # (customer, order_no, time, amount, product)
+    used_no: set[str] = set()
+
+    def new_order(c, when, product):
+        while True:
+            no = order_number(rng, 18, lead_zero=rng.random() < 0.1)
+            if no not in used_no:
+                break
+        used_no.add(no)
+        lo, hi = PRICE[product]
+        price = rng.randrange(lo, hi + 1, 10) + 9  # 299 / 1399 style price points
+        price = min(price, hi)
+        amount = price * rng.choice([1, 1, 1, 1, 2]) - rng.choice([0, 0, 0, 5, 10, 20, 30]) * 1.0
+        if rng.random() < 0.3:
+            amount = round(amount * rng.choice([0.95, 0.9, 0.88]), 2)
+        orders.append((c, no, when, round(amount, 2), product))
+        return no
+
+    crm_set = set(crm_ids)
+    bought: set[tuple[str, str]] = set()
+    for it in sorted(review_items, key=lambda it: it["time"]):
+        if it["customer"] in crm_set and (it["customer"], it["product"]) not in bought:
+            bought.add((it["customer"], it["product"]))
+            when = it["time"] - dt.timedelta(days=rng.randint(2, 12), minutes=rng.randint(0, 900))
+            new_order(it["customer"], when, it["product"])
+    for r in gbk_rows:
+        if r[1] in crm_set:
+            t = (
+                dt.datetime.strptime(r[4], "%Y/%m/%d %H:%M")
+                if "/" in r[4]
+                else dt.datetime.strptime(r[4], "%Y-%m-%d %H:%M:%S")
+            )
+            new_order(
+                r[1], t - dt.timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 20)), r[2]
+            )
+    o_start = dt.datetime(2025, 11, 1)
+    span = int((dt.datetime(2026, 11, 15, 23, 0) - o_start).total_seconds())
+    while len(orders) < 800:
+        c = rng.choice(crm_ids)
+        when = o_start + dt.timedelta(seconds=rng.randint(0, span))
+        new_order(c, when, rng.choice(T.PRODUCTS))
+    orders.sort(key=lambda o: o[2])
+    return crm_ids, left_out, never, orders, new_order
+
+
+def write_customers(rng, crm_ids, orders, home_channel):
+    spent = defaultdict(float)
+    for c, _, _, amount, _ in orders:
+        spent[c] += amount
+    rows = []
+    for c in crm_ids:
+        tier = PLANTED_TIER.get(c) or rng.choices(TIERS, [45, 30, 18, 7])[0]
+        earlier = {"普通": 0, "银卡": 800, "金卡": 3000, "钻石": 9000}[tier]
+        total = spent[c] + earlier + rng.randint(0, 1500) + rng.randint(0, 99) / 100
+        reg = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randint(0, 2770))
+        ch = home_channel.get(c) or rng.choices(CHANNELS, CHANNEL_W)[0]
+        if rng.random() < 0.06:
+            ch = "线下门店"
+        shown = f" {c} " if c in ("000345", "007021") else c  # as typed into the CRM by hand
+        rows.append([shown, tier, rng.choice(REGIONS), f"{total:.2f}", reg.isoformat(), ch])
+    dup = rows[len(rows) // 3]
+    rows.insert(len(rows) // 3 + 7, list(dup))  # the same customer exported twice
+    with open(HERE / "customers.csv", "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, lineterminator="\r\n")
+        w.writerow(["客户ID", "会员等级", "地区", "累计消费", "注册日期", "渠道"])
+        w.writerows(rows)
+    return rows, dup[0]
+
+
+def write_orders(orders):
+    with open(HERE / "orders.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["客户ID", "订单号", "下单时间", "金额"])
+        for c, no, when, amount, _ in orders:
+            w.writerow([c, no, when.strftime("%Y-%m-%d %H:%M:%S"), f"{amount:.2f}"])
+
+
+# ------------------------------------------------------------------------------------------
+# chats.csv, chats_transcript.csv, chats.json
+# ------------------------------------------------------------------------------------------
+ROLE = {"C": "客户", "A": "客服", "B": "机器人", "S": "系统"}
+
+
+def fill_placeholders(text, pii, order_for, planted_pii, where):
+    def sub(m):
+        k = m.group(1)
+        if k == "ORDER":
+            v = order_for()
+            planted_pii.append({"where": where, "kind": "ORDER(not PII)", "value": v})
+        else:
+            v = pii.fill(k)
+            planted_pii.append({"where": where, "kind": k, "value": v})
+        return v
+
+    return re.sub(r"\{([A-Z_0-9]+)\}", sub, text)
+
+
+def build_chats(rng, pii, mapping, orders, new_order, planted):
+    import _chat_texts as C
+
+    by_cust = defaultdict(list)
+    for o in orders:
+        by_cust[o[0]].append(o)
+
+    remembered: dict[tuple[str, str], str] = {}  # a customer quotes the same order again
+
+    def order_for_factory(cust, product, when):
+        cache = {}
+        if (cust, product) in remembered:
+            cache["no"] = remembered[(cust, product)]
+
+        def order_for():
+            if "no" not in cache:
+                mine = [o for o in by_cust.get(cust, []) if o[2] < when]
+                same = [o for o in mine if o[4] == product]
+                if same or mine:
+                    cache["no"] = (same or mine)[-1][1]
+                else:
+                    cache["no"] = new_order(cust, when - dt.timedelta(days=5), product)
+                    by_cust[cust].append(orders[-1])
+                remembered[(cust, product)] = cache["no"]
+            return cache["no"]
+
+        return order_for
+
+    planted_pii = []
+    sessions = []
+    for s in C.SESSIONS:
+        cust = mapping[s["c"]]
+        start = dt.datetime.strptime(s["t"], "%Y-%m-%d %H:%M:%S")
+        turns = []
+        t = start
+        prev = None
+        pause = 0
+        for line in s["turns"].strip().splitlines():
+            if line.startswith("~"):
+                pause = int(line[1:])
+                continue
+            role, text = line[0], line[2:]
+            if prev is not None:
+                if role == "B":
+                    gap = rng.randint(1, 3)
+                elif role == "S":
+                    gap = rng.randint(1, 5)
+                elif role == "A":
+                    gap = (
+                        rng.randint(20, 240)
+                        if prev == "S"
+                        else (rng.randint(5, 40) if prev == "A" else rng.randint(15, 120))
+                    )
+                else:
+                    gap = rng.randint(3, 30) if prev == "C" else rng.randint(10, 180)
+                t = t + dt.timedelta(seconds=gap + pause)
+            pause = 0
+            turns.append((role, text, t))
+            prev = role
+        sessions.append(
+            dict(
+                cust=cust,
+                start=start,
+                product=s["p"],
+                turns=turns,
+                unanswered=s.get("unanswered", False),
+                sorry_happy=s.get("sorry_happy", False),
+            )
+        )
+    sessions.sort(key=lambda x: x["start"])
+    per_day = Counter()
+    rows = []
+    for s in sessions:
+        day = s["start"].strftime("%Y%m%d")
+        per_day[day] += 1
+        s["id"] = f"S{day}{per_day[day]:03d}"
+        order_for = order_for_factory(s["cust"], s["product"], s["start"])
+        for role, text, t in s["turns"]:
+            text = fill_placeholders(text, pii, order_for, planted_pii, s["id"])
+            rows.append([s["id"], s["cust"], ROLE[role], text, t.strftime("%Y-%m-%d %H:%M:%S")])
+    with open(HERE / "chats.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["会话ID", "客户ID", "角色", "内容", "时间"])
+        w.writerows(rows)
+
+    # transcript format
+    trows = []
+    for i, s in enumerate(C.TRANSCRIPTS, 1):
+        cust = mapping[s["c"]]
+        start = dt.datetime.strptime(s["t"], "%Y-%m-%d %H:%M:%S")
+        start += dt.timedelta(seconds=rng.randint(0, 59))
+        sid = f"T{start:%Y%m%d}{i:03d}"
+        order_for = order_for_factory(cust, "扫地机器人", start)
+        text = fill_placeholders(s["text"].strip(), pii, order_for, planted_pii, sid)
+        trows.append([sid, cust, start.strftime("%Y-%m-%d %H:%M:%S"), text])
+    with open(HERE / "chats_transcript.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["会话ID", "客户ID", "开始时间", "对话记录"])
+        w.writerows(trows)
+
+    # nested JSON format
+    jsessions = []
+    for s, day in zip(C.JSON_SESSIONS, C.JSON_DATES, strict=True):
+        cust = mapping[s["c"]]
+        sid = day.replace("-", "") + "".join(rng.choice("0123456789") for _ in range(8))
+        turns = []
+        for sender, utts in s["turns"]:
+            utts = [fill_placeholders(u, pii, lambda: "", planted_pii, sid) for u in utts]
+            turns.append({"sender": sender, "utterances": utts})
+        jsessions.append({"id": sid, "customer_id": cust, "turns": turns})
+    with open(HERE / "chats.json", "w", encoding="utf-8") as f:
+        json.dump(jsessions, f, ensure_ascii=False, indent=2)
+        f.write("\n")
+
+    # facts for tests and the demo
+    by_c = defaultdict(list)
+    for s in sessions:
+        by_c[s["cust"]].append(s)
+    repeat = []
+    for c, ss in by_c.items():
+        for a, b in zip(ss, ss[1:], strict=False):
+            if (b["start"] - a["start"]).days < 7:
+                repeat.append([c, a["id"], b["id"]])
+    planted["chats"] = {
+        "sessions": len(sessions),
+        "repeat_contacts_within_7_days": repeat,
+        "last_message_unanswered": [s["id"] for s in sessions if s["unanswered"]],
+        "bot_only": [s["id"] for s in sessions if {r for r, _, _ in s["turns"]} == {"B"}],
+        "escalation": [
+            s["id"]
+            for s in sessions
+            if any(
+                r == "C" and re.search("转人工|人工|投诉|12315|差评|曝光", x)
+                for r, x, _ in s["turns"]
+            )
+        ],
+        "agent_apologises_customer_happy": [s["id"] for s in sessions if s["sorry_happy"]],
+        "new_term_sessions": [
+            s["id"] for s in sessions if any(T.NEW_TERM in x for _, x, _ in s["turns"])
+        ],
+    }
+    planted["chat_pii"] = planted_pii
+    return rows, trows, jsessions
+
+
+# ------------------------------------------------------------------------------------------
+# README with counts read back from the files
+# ------------------------------------------------------------------------------------------
+def count_files():
+    def csv_rows(name, enc):
+        with open(HERE / name, encoding=enc, newline="") as f:
+            return list(csv.reader(f))[1:]
+
+    reviews = csv_rows("reviews.csv", "utf-8")
+    gbk = csv_rows("reviews_gbk.csv", "gb18030")
+    chats = csv_rows("chats.csv", "utf-8")
+    trans = csv_rows("chats_transcript.csv", "utf-8")
+    with open(HERE / "chats.json", encoding="utf-8") as f:
+        js = json.load(f)
+    crm = csv_rows("customers.csv", "utf-8-sig")
+    orders = csv_rows("orders.csv", "utf-8")
+    return dict(
+        reviews=len(reviews),
+        review_ids=len({r[0] for r in reviews}),
+        review_customers=len({r[1] for r in reviews}),
+        gbk=len(gbk),
+        chat_rows=len(chats),
+        chat_sessions=len({r[0] for r in chats}),
+        chat_customers=len({r[1] for r in chats}),
+        trans=len(trans),
+        json=len(js),
+        json_turns=sum(len(s["turns"]) for s in js),
+        crm=len(crm),
+        crm_ids=len({r[0].strip() for r in crm}),
+        orders=len(orders),
+        order_customers=len({r[0] for r in orders}),
+    )
+
+
+README = """# Sample corpora
+
+Every review and chat text here was written by hand by the textmine team (the generator
+`build_corpora.py` only combines our sentences with generated IDs, customers, channels,
+timestamps and checksummed fake personal data). Nothing is copied from a public dataset; no
+real person is behind any ID, phone, card or address. Rebuild with
+`python3 corpora/build_corpora.py` (stdlib only, fixed seed, same bytes every time).
+`planted.json` lists everything planted below (row IDs, PII values, weekly counts).
+
+| file | rows | what it exercises |
+| --- | --- | --- |
+| `reviews.csv` | {reviews} rows ({review_ids} distinct 评论ID, {review_customers} customers) | UTF-8; header `评论ID,用户ID,商品,渠道,评分,评论时间,评论内容`; 8 products × 4 channels, 1–5 stars matching the text; 2026-08-10 … 2026-11-15 in mixed time formats (`2026-08-12 14:03:22`, `2026/8/12 14:03`, `2026年8月12日 14:03`, epoch seconds); traditional characters, full-width digits, emoji, URLs, HTML entities and `<br>`, repeated punctuation, contrast and negation; planted PII in {pii_reviews} reviews (mobiles in 4 layouts, landlines, ID cards with valid check digit, Luhn-valid bank cards, e-mails) next to non-PII that must survive (`订单号：`/`单号` + 16–19 digits, `SKU-A1029`, `X200 Pro`, `299元`); planted trend and follow-up customers (below); messy rows: 2 empty 评论内容 ({empty}), 1 unparseable time `昨天下午` ({badtime}), 1 exact duplicate of {dup}, 1 row reusing 评论ID {edit} with edited text. Expected accounting: {reviews} in = {clean} clean + 3 rejected (2 empty, 1 bad time) + 2 with a repeated 评论ID |
+| `reviews_gbk.csv` | {gbk} rows | **GB18030** (not valid UTF-8), CRLF, as Chinese Excel exports; other column names `编号,客户ID,商品名称,星级,时间,内容`; 编号 `00001`… and 客户ID keep leading zeros; times like `2026/9/3 14:22`; customers overlap `reviews.csv` |
+| `chats.csv` | {chat_rows} turns in {chat_sessions} sessions ({chat_customers} customers) | long format `会话ID,客户ID,角色,内容,时间`; roles 客户/客服/机器人/系统; 3–14 turns; happy endings, customers getting angrier, escalation (转人工, 投诉, 12315, 差评, 曝光), "还是不行", last customer message never answered, a bot-only session, an agent apologising to a happy customer, repeat contacts within 7 days, PII (phones, addresses, ID card, bank card, e-mail) and order numbers that must survive |
+| `chats_transcript.csv` | {trans} sessions | one multi-line quoted cell per session: `客户：…` / `客服：…` / `机器人：…` |
+| `chats.json` | {json} sessions ({json_turns} turns) | nested JSON `[{{"id", "customer_id", "turns": [{{"sender": "customer"/"helpdesk", "utterances": [...]}}]}}]`, IDs as strings |
+| `customers.csv` | {crm} rows ({crm_ids} distinct customers) | CRM export, **UTF-8 with BOM**, CRLF; `客户ID,会员等级,地区,累计消费,注册日期,渠道`; IDs with leading zeros, 2 typed with surrounding spaces (` 000345 `, ` 007021 `), 1 duplicated row ({crm_dup}); 5 customers who never review or chat ({never}); 5 reviewing customers missing from the CRM ({left_out}) |
+| `orders.csv` | {orders} orders ({order_customers} customers) | `客户ID,订单号,下单时间,金额`, 2025-11 … 2026-11, 18-digit 订单号 kept as strings (some start with 0; none passes the Luhn or ID-card check) |
+
+## Planted for the demo
+- **Rising aspect — 物流 (logistics).** Logistics complaints (late delivery, 快递太慢, 一直不发货,
+  物流停更 …) per week in `reviews.csv`: {logi_weeks}; reviews per week: {weeks}. The last week
+  (2026-11-09 … 2026-11-15) has ~3× the earlier weekly count (share ~9% → ~26%); other
+  complaint aspects (quality, service, packaging, price) stay flat. Chats
+  show the same surge (most last-week sessions are about delivery).
+- **New term — `{new_term}`** (earbud charging-case disconnects) appears only in the last two
+  weeks (2026-11-02 … 2026-11-15): reviews {new_ids}, chats {new_chats}.
+- **Follow-up customers:** {follow} each wrote 4–6 reviews with several 1–2★ ones since
+  mid-October, escalated in chats (投诉, 12315, 曝光, 差评); 004518 contacted service twice within
+  7 days about the same earbuds. {happy} wrote 5 reviews, all positive (should not rank).
+"""
+
+
+def write_readme(planted, crm_dup, never, left_out):
+    n = count_files()
+    m = planted["messy"]
+    text = README.format(
+        **n,
+        clean=planted["clean_rows"],
+        pii_reviews=sum(
+            1 for p in planted["pii"] if any(not k.startswith("ORDER") for k, _ in p["values"])
+        ),
+        empty=", ".join(m["empty_text"]),
+        badtime=m["unparseable_time"][0],
+        dup=m["exact_duplicate_of"],
+        edit=m["same_id_different_text"],
+        crm_dup=crm_dup.strip(),
+        never=", ".join(never),
+        left_out=", ".join(left_out),
+        logi_weeks=planted["logistics_complaints_per_week"],
+        weeks=planted["reviews_per_week"],
+        new_term=T.NEW_TERM,
+        new_ids=", ".join(planted["new_term_review_ids"]),
+        new_chats=", ".join(planted["chats"]["new_term_sessions"]),
+        follow=", ".join(T.FOLLOW_UP_CUSTOMERS),
+        happy=T.HAPPY_FREQUENT_CUSTOMER,
+    )
+    with open(HERE / "README.md", "w", encoding="utf-8") as f:
+        f.write(text)
+    return n
+
+
+# ------------------------------------------------------------------------------------------
 def main() -> None:
+    import _chat_texts as C
+
     rng = random.Random(SEED)
     pii = PII(random.Random(SEED + 1))
     comp = Composer(random.Random(SEED + 2))
@@ -671,13 +1216,32 @@ def main() -> None:
     planted["happy_frequent_customer"] = T.HAPPY_FREQUENT_CUSTOMER
     planted["new_term"] = T.NEW_TERM
     planted["rising_aspect"] = "物流 (logistics complaints, last week 2026-11-09..2026-11-15)"
-    extra = globals().get("build_rest")
-    if extra:
-        extra(rng, pii, planted, items, pool, home_channel, gbk_rows)
+
+    crng = random.Random(SEED + 10)
+    keys = [(s["c"], s["p"]) for s in C.SESSIONS]
+    keys += [(s["c"], "") for s in C.TRANSCRIPTS] + [(s["c"], "") for s in C.JSON_SESSIONS]
+    mapping = resolve_chat_customers(crng, pool, items, keys)
+    crm_ids, left_out, never, orders, new_order = build_customers_and_orders(
+        random.Random(SEED + 11), items, gbk_rows, set(mapping.values()), home_channel, planted
+    )
+    cpii = PII(random.Random(SEED + 12))
+    cpii.x_done = True
+    build_chats(random.Random(SEED + 13), cpii, mapping, orders, new_order, planted)
+    orders.sort(key=lambda o: o[2])
+    write_orders(orders)
+    _, crm_dup = write_customers(random.Random(SEED + 14), crm_ids, orders, home_channel)
+    planted["crm"] = {
+        "left_out_reviewers": left_out,
+        "never_active": never,
+        "spaced_ids": ["000345", "007021"],
+        "duplicated_row": crm_dup.strip(),
+    }
     with open(HERE / "planted.json", "w", encoding="utf-8") as f:
         json.dump(planted, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(f"reviews.csv: {len(review_rows)} rows; reviews_gbk.csv: {len(gbk_rows)} rows")
+    n = write_readme(planted, crm_dup, never, left_out)
+    for k, v in n.items():
+        print(f"{k}: {v}")
 
 
 if __name__ == "__main__":
