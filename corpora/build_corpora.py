@@ -36,7 +36,7 @@ START = dt.date(2026, 8, 10)  # Monday of week 0
 WEEKS = 14  # 2026-08-10 .. 2026-11-15
 END = START + dt.timedelta(days=7 * WEEKS - 1)
 LAST_WEEK = WEEKS - 1
-N_CLEAN_REVIEWS = 457
+N_CLEAN_REVIEWS = 480
 # logistics complaints per week: flat ~3, then ~3x in the last week (the planted trend)
 LOGI_SCHEDULE = [3, 2, 3, 4, 3, 3, 2, 3, 3, 4, 3, 3, 3, 10]
 CHANNELS = ["天猫", "京东", "抖音", "小程序"]
@@ -402,6 +402,8 @@ NEG_KEYS = {
     "S-": re.compile(r"客服|售后|退货|退款|换货|报修|维修|退差价|不理"),
     "K-": re.compile(r"包装|外箱|箱子|压扁|压坏|瘪|塑封"),
     "P-": re.compile(r"价格|贵|降价|差价"),
+    "B-": re.compile(r"电池|电量|充电|掉电|没电|续航|充不进|耗电|充电仓"),
+    "F-": re.compile(r"连接|连不上|断开|断连|信号|蓝牙|WiFi|wifi|APP|配对|配网|系统|离线"),
 }
 
 
@@ -473,14 +475,16 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
             filled = filled.replace("{" + k + "}", v, 1)
         add(product, stars, filled, flags)
         items[-1]["pii"] = planted
+    for product, stars, text in T.BATTERY_NEG:
+        add(product, stars, text)
     for i, (stars, text) in enumerate(T.NEW_TERM_REVIEWS):
-        week = LAST_WEEK - 1 if i < 3 else LAST_WEEK
+        week = LAST_WEEK - 1 if i < 4 else LAST_WEEK
         add("蓝牙耳机", stars, text, "N", random_time_in_week(rng, week))
 
     # composed reviews: logistics complaints to fill the schedule, then the rest by star targets
     n_hand_L = sum(1 for it in items if "L" in it["flags"])
     n_logi = sum(LOGI_SCHEDULE) - n_hand_L
-    logi_stars = [1] * round(n_logi * 0.4) + [3] * round(n_logi * 0.25)
+    logi_stars = [1] * round(n_logi * 0.3) + [3] * round(n_logi * 0.35)
     logi_stars += [2] * (n_logi - len(logi_stars))
     for s in logi_stars:
         product = rng.choice(T.PRODUCTS)
@@ -517,6 +521,9 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     assert len(items) == N_CLEAN_REVIEWS, len(items)
 
     # ---- place in weeks ----
+    for it in items:  # aspect tags by keyword for every complaint (also composed ones)
+        if it["stars"] <= 2:
+            it["tags"] |= {t for t, rx in NEG_KEYS.items() if rx.search(it["text"])}
     wk_total = [0] * WEEKS
     wk_tag = [Counter() for _ in range(WEEKS)]
     for it in items:
@@ -533,10 +540,11 @@ def build_reviews(rng: random.Random, pii: PII, comp: Composer):
     logi_items = [it for it in items if "L-" in it["tags"] and it["time"] is None]
     assert len(slots) == len(logi_items), (len(slots), len(logi_items))
     rng.shuffle(slots)
-    # complaints that also blame customer service go to the earlier weeks: only logistics rises
+    # complaints that also blame customer service, or are lukewarm (3 stars), go to the earlier
+    # weeks: in the last week only logistics rises, and every logistics complaint there is 1-2 stars
     slots.sort(key=lambda w: w == LAST_WEEK)
     rng.shuffle(logi_items)
-    logi_items.sort(key=lambda it: "S-" not in it["tags"])
+    logi_items.sort(key=lambda it: not ("S-" in it["tags"] or it["stars"] >= 3))
     for it, w in zip(logi_items, slots, strict=True):
         it["time"] = random_time_in_week(rng, w)
         for t in it["tags"]:
