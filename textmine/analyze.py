@@ -6,7 +6,7 @@ import json
 import multiprocessing
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from textmine.columns import resolve_columns
 from textmine.config import Config
@@ -21,8 +22,8 @@ from textmine.errors import TextmineError
 from textmine.lexicons import load_lexicons
 from textmine.load import Source, open_source
 from textmine.pipeline import DEFAULT_ORDER, _ensure_stage_modules, process_batch
-from textmine.records import KINDS, RECORD_COLUMNS, Preparer
-from textmine.schema import DOCUMENTS, duck_type
+from textmine.records import KINDS, SEQ, Preparer
+from textmine.schema import DOCUMENTS, duck_type, to_arrow
 from textmine.workspace import Workspace, open_workspace
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -108,130 +109,160 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
     run_id = uuid.uuid4().hex[:12]
     result = RunResult(run_id=run_id, workspace=str(config.workspace), kind=kind)
 
-    pool: ProcessPoolExecutor | None = None
-    try:
-        with open_workspace(config.workspace) as ws:
-            for hook in PRE_RUN:
-                config = hook(ws, config, kind)
-            with ws.transaction():
-                _stage_incoming(ws, sources, kind, config, lexicons.role_of, run_id, result, progress)
-                new_total = _classify(ws, run_id, result)
-                if new_total > 2 * config.batch_size:
-                    pool = _start_pool(config)
-                for frame in _process_pages(ws, new_total, config, kind, pool, progress):
-                    frame["run_id"] = run_id
-                    result.stored += ws.insert("documents", frame)
-                for hook in POST_RUN:
-                    result.extra.update(hook(ws, run_id, kind, config) or {})
-                result.rejected_by_reason = dict(ws.con.execute(
-                    "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY reason "
-                    "ORDER BY count(*) DESC", [run_id]).fetchall())
-                result.rejected = sum(result.rejected_by_reason.values())
-                result.seconds = time.perf_counter() - t0
-                _record_run(ws, result, command, args or {}, started, config,
-                            lexicons.digest)
-                ws.con.execute("DROP TABLE IF EXISTS _incoming")
-                ws.con.execute("DROP TABLE IF EXISTS _new")
-            if rejects_path:
-                from textmine.export import write_frame
+    with open_workspace(config.workspace) as ws:
+        for hook in PRE_RUN:
+            config = hook(ws, config, kind)
+        with ws.transaction():
+            _stage_incoming(ws, sources, kind, config, lexicons.role_of, run_id, result, progress)
+            _classify(ws, run_id, result)
+            for hook in POST_RUN:
+                result.extra.update(hook(ws, run_id, kind, config) or {})
+            result.rejected_by_reason = dict(ws.con.execute(
+                "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY reason "
+                "ORDER BY count(*) DESC, reason", [run_id]).fetchall())
+            result.rejected = sum(result.rejected_by_reason.values())
+            result.seconds = time.perf_counter() - t0
+            _record_run(ws, result, command, args or {}, started, config, lexicons.digest)
+        if rejects_path:
+            from textmine.export import write_frame
 
-                write_frame(ws.query("SELECT * FROM rejects WHERE run_id = ? ORDER BY source, row",
-                                     [run_id]), rejects_path)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            write_frame(ws.query("SELECT * FROM rejects WHERE run_id = ? ORDER BY source, row",
+                                 [run_id]), rejects_path)
     if result.n_in != result.stored + result.duplicates + result.rejected:
         raise AssertionError(f"row accounting broke: {result.summary_line()}")
     return result
 
 
+INCOMING_FIELDS = [pa.field("seq", pa.int64())] + [f for f in DOCUMENTS if f.name != "run_id"]
+INCOMING = pa.schema(INCOMING_FIELDS)
+
+
+def analyze_batch(raw: pd.DataFrame, preparer: Preparer, config: Config, kind: str,
+                  stage_names: tuple[str, ...] = DEFAULT_ORDER) -> tuple[pa.Table, pd.DataFrame]:
+    """Worker job: raw rows -> (analysed records as Arrow, rejects). Same code in every engine."""
+    prepared = preparer.prepare(raw)
+    records = prepared.records
+    if len(records):
+        records = process_batch(records, config, kind, stage_names)
+    return to_arrow(records, INCOMING), prepared.rejects
+
+
 def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
                     role_of: dict[str, str], run_id: str, result: RunResult,
                     progress: Progress | None) -> None:
-    """Phase 1: every input row becomes an incoming record or a reject (cheap, in-process)."""
-    cols = ", ".join(f'"{f.name}" {duck_type(f.type)}' for f in DOCUMENTS
-                     if f.name in RECORD_COLUMNS and f.name != "text")
-    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _incoming (seq BIGINT, {cols}, text_raw VARCHAR)")
+    """Phase 1: every input row becomes an analysed incoming record or a reject.
+
+    The main process reads and stores; workers prepare and analyse whole batches (Arrow
+    tables travel back cheaply). Deduplication waits for phase 2, so it is one SQL join.
+    """
+    cols = ", ".join(f'"{f.name}" {duck_type(f.type)}' for f in INCOMING)
+    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _incoming ({cols})")
     seq = 0
-    for source, colmap in sources:
-        preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone, role_of)
-        n_source = 0
-        for raw, bad in source.batches(config.batch_size):
-            n_source += len(raw) + len(bad)
-            prepared = preparer.prepare(raw)
-            records = prepared.records
-            records.insert(0, "seq", range(seq, seq + len(records)))
-            seq += len(records)
-            if len(records):
-                ws.con.register("_batch", records)
-                ws.con.execute("INSERT INTO _incoming BY NAME SELECT * FROM _batch")
-                ws.con.unregister("_batch")
-            for rejects in (prepared.rejects, preparer.unreadable(bad)):
-                if len(rejects):
-                    rejects = rejects.assign(run_id=run_id)
-                    ws.insert("rejects", rejects)
-            if progress:
-                progress("read", result.n_in + n_source, 0)
-        result.n_in += n_source
-        result.sources.append({"source": source.name, "rows": n_source,
-                               "columns": colmap.found()})
+    pool: ProcessPoolExecutor | None = None
+    pending: list[Future] = []
+    done = 0
+
+    def store(table: pa.Table, rejects: pd.DataFrame) -> None:
+        nonlocal done
+        if table.num_rows:
+            ws.con.register("_batch", table)
+            ws.con.execute("INSERT INTO _incoming SELECT * FROM _batch")
+            ws.con.unregister("_batch")
+        if len(rejects):
+            ws.insert("rejects", rejects.assign(run_id=run_id))
+        done += table.num_rows + len(rejects)
+        if progress:
+            progress("analyze", done, 0)
+
+    try:
+        for source, colmap in sources:
+            preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
+                                role_of)
+            n_source = 0
+            for raw, bad in source.batches(config.batch_size):
+                n_source += len(raw) + len(bad)
+                raw[SEQ] = range(seq, seq + len(raw))
+                seq += len(raw)
+                if bad:
+                    store(pa.table({}), preparer.unreadable(bad))
+                if not len(raw):
+                    continue
+                if pool is None and seq > 2 * config.batch_size and config.workers > 1:
+                    pool = _start_pool(config)
+                if pool is None:
+                    store(*analyze_batch(raw, preparer, config, kind))
+                    continue
+                pending.append(pool.submit(analyze_batch, raw, preparer, config, kind))
+                while len(pending) > 2 * config.workers:
+                    store(*pending.pop(0).result())
+            result.n_in += n_source
+            result.sources.append({"source": source.name, "rows": n_source,
+                                   "columns": colmap.found()})
+        for future in pending:
+            store(*future.result())
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
-def _classify(ws: Workspace, run_id: str, result: RunResult) -> int:
-    """Phase 2 (SQL): new rows, duplicates (same ID, same text) and ID conflicts (different text)."""
+def _classify(ws: Workspace, run_id: str, result: RunResult) -> None:
+    """Phase 2 (SQL): store new rows; count duplicates (same ID, same text); reject ID conflicts.
+
+    Decisions are made on a narrow key table (window functions over wide rows with token lists
+    are slow); the wide rows are touched once, by the final INSERT.
+    """
+    # Chats without turn/ID columns: number turns per session in input order, then derive IDs.
     ws.con.execute("""
-        CREATE OR REPLACE TEMP TABLE _classified AS
-        WITH firsts AS (
-            SELECT *, first_value(source_hash) OVER w AS first_hash,
-                   row_number() OVER w AS nth
-            FROM _incoming WINDOW w AS (PARTITION BY doc_id ORDER BY seq)
+        CREATE OR REPLACE TEMP TABLE _keys AS
+        WITH numbered AS (
+            SELECT seq, source_hash, doc_id AS given_id, session_id,
+                   coalesce(turn, CASE WHEN kind = 'chat' AND session_id IS NOT NULL THEN
+                       CAST(row_number() OVER (PARTITION BY session_id ORDER BY seq) AS INTEGER)
+                       END) AS turn
+            FROM _incoming
+        ), ided AS (
+            SELECT seq, source_hash, turn,
+                   coalesce(given_id, session_id || ':' || CAST(turn AS VARCHAR)) AS doc_id
+            FROM numbered
+        ), firsts AS (
+            SELECT *, first_value(source_hash) OVER w AS first_hash, row_number() OVER w AS nth
+            FROM ided WINDOW w AS (PARTITION BY doc_id ORDER BY seq)
         )
-        SELECT f.*, CASE
+        SELECT f.seq, f.doc_id, f.turn, CASE
             WHEN d.doc_id IS NOT NULL AND d.source_hash = f.source_hash THEN 'duplicate'
             WHEN d.doc_id IS NOT NULL THEN 'conflict'
             WHEN f.nth > 1 AND f.source_hash = f.first_hash THEN 'duplicate'
             WHEN f.nth > 1 THEN 'conflict'
             ELSE 'new' END AS status
         FROM firsts f
-        LEFT JOIN (SELECT DISTINCT ON (doc_id) doc_id, source_hash FROM documents) d
-               USING (doc_id)
+        LEFT JOIN (SELECT doc_id, any_value(source_hash) AS source_hash FROM documents
+                   GROUP BY doc_id) d USING (doc_id)
     """)
     ws.con.execute("""
         INSERT INTO rejects BY NAME
-        SELECT ? AS run_id, source, source_row AS row, doc_id,
+        SELECT ? AS run_id, i.source, i.source_row AS row, k.doc_id,
                'duplicate_id_conflict' AS reason,
-               'ID ' || doc_id || ' was already used by a row with different text; '
+               'ID ' || k.doc_id || ' was already used by a row with different text; '
                || 'give the row its own ID or remove the duplicate' AS detail,
-               NULL AS excerpt
-        FROM _classified WHERE status = 'conflict'
+               left(i.text, 120) AS excerpt
+        FROM _keys k JOIN _incoming i USING (seq) WHERE k.status = 'conflict'
     """, [run_id])
     result.duplicates = int(ws.con.execute(
-        "SELECT count(*) FROM _classified WHERE status = 'duplicate'").fetchone()[0])
-    ws.con.execute("""
-        CREATE OR REPLACE TEMP TABLE _new AS
-        SELECT row_number() OVER (ORDER BY seq) AS n, * EXCLUDE (first_hash, nth, status)
-        FROM _classified WHERE status = 'new' ORDER BY seq
-    """)
-    ws.con.execute("DROP TABLE _classified")
+        "SELECT count(*) FROM _keys WHERE status = 'duplicate'").fetchone()[0])
+    result.stored = ws.con.execute("""
+        INSERT INTO documents BY NAME
+        SELECT i.* EXCLUDE (seq, doc_id, turn), k.doc_id, k.turn, ? AS run_id
+        FROM _incoming i JOIN _keys k USING (seq) WHERE k.status = 'new'
+    """, [run_id]).fetchone()[0]
+    ws.con.execute("DROP TABLE _keys")
     ws.con.execute("DROP TABLE _incoming")
-    return int(ws.con.execute("SELECT count(*) FROM _new").fetchone()[0])
 
 
-def _pages(ws: Workspace, total: int, size: int) -> Iterator[pd.DataFrame]:
-    for lo in range(0, total, size):
-        frame = ws.con.execute(
-            "SELECT * EXCLUDE (n, seq) FROM _new WHERE n > ? AND n <= ? ORDER BY n",
-            [lo, lo + size]).df()
-        yield frame
-
-
-def _start_pool(config: Config) -> ProcessPoolExecutor | None:
+def _start_pool(config: Config) -> ProcessPoolExecutor:
     """Worker processes (spawned: forking a process that runs DuckDB threads is unsafe).
 
-    Only worth it for inputs of several batches: spawning and warming costs ~2 s.
+    Only started for inputs of several batches: spawning and warming costs ~2 s.
     """
-    if config.workers <= 1:
-        return None
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=config.workers, mp_context=context)
     for _ in range(config.workers):
@@ -242,39 +273,9 @@ def _start_pool(config: Config) -> ProcessPoolExecutor | None:
 def _warm(config: Config) -> None:
     from textmine.pipeline import resources_for
 
+    _ensure_stage_modules()
     resources = resources_for(config)
     _ = resources.segmenter, resources.sentiment_model
-
-
-def _process_pages(ws: Workspace, total: int, config: Config, kind: str,
-                   pool: ProcessPoolExecutor | None, progress: Progress | None
-                   ) -> Iterator[pd.DataFrame]:
-    """Phase 3: stream new rows through the stages; results come back in input order."""
-    size = config.batch_size
-    done = 0
-    if pool is None or total <= size:
-        for page in _pages(ws, total, size):
-            out = process_batch(page, config, kind, DEFAULT_ORDER)
-            done += len(out)
-            if progress:
-                progress("analyze", done, total)
-            yield out
-        return
-    pending: list[Future] = []
-    for page in _pages(ws, total, size):
-        pending.append(pool.submit(process_batch, page, config, kind, DEFAULT_ORDER))
-        if len(pending) >= 2 * config.workers:
-            out = pending.pop(0).result()
-            done += len(out)
-            if progress:
-                progress("analyze", done, total)
-            yield out
-    for future in pending:
-        out = future.result()
-        done += len(out)
-        if progress:
-            progress("analyze", done, total)
-        yield out
 
 
 def _record_run(ws: Workspace, result: RunResult, command: str, args: dict[str, Any],

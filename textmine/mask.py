@@ -63,9 +63,10 @@ _LANDLINE = re.compile(
     re.IGNORECASE,
 )
 # Long numbers: not glued to letters (tracking codes) or to other digit groups. "<" and ">"
-# count as letters so that a number next to a placeholder is judged as it was before masking.
-_LONG_START = r"(?<![0-9A-Za-z<>])(?<![0-9]{4}[ -])"
-_LONG_END = r"(?![0-9A-Za-z<>])(?![ -][0-9]{4})"
+# count as letters and digits so that a number next to a placeholder is judged as it was
+# next to the personal data that the placeholder replaced.
+_LONG_START = r"(?<![0-9A-Za-z<>])(?<![0-9]{4}[ -])(?<![<>][ -])"
+_LONG_END = r"(?![0-9A-Za-z<>])(?![ -][0-9]{4})(?![ -][<>])"
 _IDCARD = re.compile(
     _LONG_START
     + r"[1-9][0-9]{5}[ -]?(?:18|19|20)[0-9]{2}[01][0-9][0-3][0-9][ -]?[0-9]{3}[0-9Xx]"

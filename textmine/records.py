@@ -16,7 +16,8 @@ from textmine.timeparse import parse_times
 
 ID_FIELDS = ("customer_id", "order_id", "session_id")
 LABEL_FIELDS = ("product", "channel")
-RECORD_COLUMNS = ("doc_id", "kind", "source", "source_row", "customer_id", "order_id",
+SEQ = "_seq"  # position of the row in the whole run's input (keeps turn and first-wins order)
+RECORD_COLUMNS = ("seq", "doc_id", "kind", "source", "source_row", "customer_id", "order_id",
                   "session_id", "product", "channel", "role", "turn", "created_at", "rating",
                   "text_raw", "source_hash")
 REJECT_COLUMNS = ("source", "row", "doc_id", "reason", "detail", "excerpt")
@@ -109,7 +110,7 @@ def make_rejects(source: str, rows: pd.Series | list, doc_ids: pd.Series | list,
 
 @dataclass
 class Preparer:
-    """Per-file state for turning raw batches into records (turn counters survive batches)."""
+    """How to turn one file's raw batches into records; picklable, so workers can run it."""
 
     columns: ColumnMap
     kind: str
@@ -117,7 +118,6 @@ class Preparer:
     max_chars: int = 20000
     timezone: str = "Asia/Shanghai"
     role_of: dict[str, str] = field(default_factory=dict)
-    _turns: dict[str, int] = field(default_factory=dict)
 
     def unreadable(self, bad: list[UnreadableRow]) -> pd.DataFrame:
         if not bad:
@@ -139,6 +139,7 @@ class Preparer:
 
         out["kind"] = self.kind
         out["source"] = self.source
+        out["seq"] = raw[SEQ].astype("int64")
         out["source_row"] = raw[ROW].astype("int64")
         for name in ID_FIELDS:
             out[name] = normalize_ids(column(name))
@@ -154,25 +155,21 @@ class Preparer:
         out["role"], bad_role = self._roles(column("role"))
         out["turn"] = self._turn_numbers(out, column("turn"))
         ids = normalize_ids(column("doc_id"))
+        pending = pd.Series(False, index=raw.index)
         if cols["doc_id"] is None:
+            ids = pd.Series(hashed_ids(self.kind, out["customer_id"], created, text),
+                            index=raw.index, dtype=object)
             if self.kind == "chat" and cols["session_id"] is not None:
-                ids = pd.Series([f"{s}:{t}" if s is not None else None
-                                 for s, t in zip(out["session_id"], out["turn"], strict=True)],
-                                index=raw.index, dtype=object)
-                missing = ids.isna()
-                if missing.any():
-                    ids[missing] = hashed_ids(self.kind, out["customer_id"][missing],
-                                              created[missing], text[missing])
-            else:
-                ids = pd.Series(hashed_ids(self.kind, out["customer_id"], created, text),
-                                index=raw.index, dtype=object)
+                # "<session>:<turn>" once turns are numbered across the whole input (in SQL).
+                pending = out["session_id"].notna()
+                ids = ids.where(~pending, None)
         out["doc_id"] = ids
         out["source_hash"] = source_hashes(text)
 
         text_str = text.astype("string")
         empty = text_str.isna() | (text_str.str.strip() == "")
         too_long = ~empty & (text_str.str.len() > self.max_chars)
-        no_id = ids.isna() & ~empty
+        no_id = ids.isna() & ~empty & ~pending
         checks = [
             ("empty_text", empty, lambda r: REJECT_REASONS["empty_text"]),
             ("text_too_long", too_long & ~empty,
@@ -219,14 +216,8 @@ class Preparer:
         return roles.astype(object), bad
 
     def _turn_numbers(self, out: pd.DataFrame, given: pd.Series) -> pd.Series:
-        if self.kind != "chat":
+        if self.kind != "chat" or self.columns["turn"] is None:
+            # Without a turn column the file order is the conversation order; turns are numbered
+            # per session over the whole input when the run is stored (see analyze._classify).
             return pd.Series([None] * len(out), index=out.index, dtype="Int64")
-        if self.columns["turn"] is not None:
-            return pd.to_numeric(given, errors="coerce").astype("Int64")
-        # No turn column: the order within the file is the order of the conversation.
-        turns = []
-        for session in out["session_id"]:
-            key = session or ""
-            self._turns[key] = self._turns.get(key, 0) + 1
-            turns.append(self._turns[key])
-        return pd.Series(turns, index=out.index, dtype="Int64")
+        return pd.to_numeric(given, errors="coerce").astype("Int64")

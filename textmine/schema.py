@@ -94,15 +94,13 @@ def to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     arrays = []
     n = len(frame)
     for f in schema:
-        if f.name in frame.columns:
-            col = frame[f.name]
-            if pa.types.is_timestamp(f.type):
-                col = pd.to_datetime(col)
-            elif pa.types.is_string(f.type):
-                col = col.astype(object).where(col.notna(), None)
-            elif pa.types.is_integer(f.type):
-                col = pd.array(col, dtype="Int64")
-            arrays.append(pa.array(col, type=f.type, from_pandas=True))
-        else:
+        if f.name not in frame.columns:
             arrays.append(pa.nulls(n, type=f.type))
+            continue
+        col = frame[f.name]
+        if pa.types.is_timestamp(f.type) and not pd.api.types.is_datetime64_any_dtype(col):
+            col = pd.to_datetime(col)
+        elif pa.types.is_integer(f.type) and col.dtype == object:
+            col = pd.array(col, dtype="Int64")
+        arrays.append(pa.array(col, type=f.type, from_pandas=True))
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -38,7 +38,7 @@ class Segmenter:
         self._jieba = rjieba.Jieba()
         for word, (freq, pos) in lexicons.userdict.items():
             self._jieba.add_word(word, freq, pos)
-        self._word_cache: dict[str, bool] = {}
+        self._word_cache: dict[str, str] = {}
 
     def __getstate__(self) -> dict:
         raise TypeError("Segmenter holds a native dictionary; build one per process instead.")
@@ -61,14 +61,16 @@ class Segmenter:
 
     def filter(self, words: list[str]) -> list[str]:
         """Drop stopwords, punctuation and spaces; map synonyms to their canonical word."""
+        # One cached lookup per word: the canonical form to keep, or "" to drop.
         cache = self._word_cache
         out = []
         for w in words:
-            keep = cache.get(w)
-            if keep is None:
-                keep = cache[w] = w not in self.stopwords and _is_word(w)
-            if keep:
-                out.append(self.synonyms.get(w, w))
+            kept = cache.get(w)
+            if kept is None:
+                kept = cache[w] = (self.synonyms.get(w, w)
+                                   if w not in self.stopwords and _is_word(w) else "")
+            if kept:
+                out.append(kept)
         return out
 
     def __call__(self, text: str) -> list[str]:

@@ -45,6 +45,8 @@ class Workspace:
                 if not read_only:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.con = duckdb.connect(str(self.path), read_only=read_only)
+                # DuckDB draws its own progress bar on long queries; ours is on stderr already.
+                self.con.execute("SET enable_progress_bar = false")
                 if not read_only:
                     self.migrate()
         except duckdb.IOException as exc:
@@ -58,6 +60,7 @@ class Workspace:
             con = duckdb.connect(str(overlay), read_only=self.read_only)
         else:
             con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
         for sub in sorted(p for p in self.path.iterdir() if p.is_dir()):
             if not any(sub.rglob("*.parquet")):
                 continue
