@@ -1160,7 +1160,7 @@ real person is behind any ID, phone, card or address. Rebuild with
 
 | file | rows | what it exercises |
 | --- | --- | --- |
-| `reviews.csv` | {reviews} rows ({review_ids} distinct 评论ID, {review_customers} customers) | UTF-8; header `评论ID,用户ID,商品,渠道,评分,评论时间,评论内容`; 8 products × 4 channels, 1–5 stars matching the text; 2026-08-10 … 2026-11-15 in mixed time formats (`2026-08-12 14:03:22`, `2026/8/12 14:03`, `2026年8月12日 14:03`, epoch seconds); traditional characters, full-width digits, emoji, URLs, HTML entities and `<br>`, repeated punctuation, contrast and negation; planted PII in {pii_reviews} reviews (mobiles in 4 layouts, landlines, ID cards with valid check digit, Luhn-valid bank cards, e-mails) next to non-PII that must survive (`订单号：`/`单号` + 16–19 digits, `SKU-A1029`, `X200 Pro`, `299元`); planted trend and follow-up customers (below); messy rows: 2 empty 评论内容 ({empty}), 1 unparseable time `昨天下午` ({badtime}), 1 exact duplicate of {dup}, 1 row reusing 评论ID {edit} with edited text. Expected accounting: {reviews} in = {clean} clean + 3 rejected (2 empty, 1 bad time) + 2 with a repeated 评论ID |
+| `reviews.csv` | {reviews} rows ({review_ids} distinct 评论ID, {review_customers} customers) | UTF-8; header `评论ID,用户ID,商品,渠道,评分,评论时间,评论内容`; 8 products × 4 channels, 1–5 stars matching the text; 2026-08-10 … 2026-11-15 in mixed time formats (`2026-08-12 14:03:22`, `2026/8/12 14:03`, `2026年8月12日 14:03`, epoch seconds); traditional characters, full-width digits, emoji, URLs, HTML entities and `<br>`, repeated punctuation, contrast and negation; planted PII in {pii_reviews} reviews, ~5% (mobiles in 4 layouts, landlines, ID cards with valid check digit, Luhn-valid bank cards, e-mails) next to non-PII that must survive (`订单号：`/`单号` + 16–19 digits, `SKU-A1029`, `X200 Pro`, `299元`); planted trend and follow-up customers (below); messy rows: 2 empty 评论内容 ({empty}), 1 unparseable time `昨天下午` ({badtime}), 1 exact duplicate of {dup}, 1 row reusing 评论ID {edit} with edited text. Expected accounting: {reviews} in = {clean} clean + 3 rejected (2 empty, 1 bad time) + 2 with a repeated 评论ID |
 | `reviews_gbk.csv` | {gbk} rows | **GB18030** (not valid UTF-8), CRLF, as Chinese Excel exports; other column names `编号,客户ID,商品名称,星级,时间,内容`; 编号 `00001`… and 客户ID keep leading zeros; times like `2026/9/3 14:22`; customers overlap `reviews.csv` |
 | `chats.csv` | {chat_rows} turns in {chat_sessions} sessions ({chat_customers} customers) | long format `会话ID,客户ID,角色,内容,时间`; roles 客户/客服/机器人/系统; 3–14 turns; happy endings, customers getting angrier, escalation (转人工, 投诉, 12315, 差评, 曝光), "还是不行", last customer message never answered, a bot-only session, an agent apologising to a happy customer, repeat contacts within 7 days, PII (phones, addresses, ID card, bank card, e-mail) and order numbers that must survive |
 | `chats_transcript.csv` | {trans} sessions | one multi-line quoted cell per session: `客户：…` / `客服：…` / `机器人：…` |
@@ -1171,11 +1171,13 @@ real person is behind any ID, phone, card or address. Rebuild with
 ## Planted for the demo
 - **Rising aspect — 物流 (logistics).** Logistics complaints (late delivery, 快递太慢, 一直不发货,
   物流停更 …) per week in `reviews.csv`: {logi_weeks}; reviews per week: {weeks}. The last week
-  (2026-11-09 … 2026-11-15) has ~3× the earlier weekly count (share ~9% → ~26%); other
+  (2026-11-09 … 2026-11-15) has ~3× the earlier weekly count (share {share_before}% → {share_last}%); other
   complaint aspects (quality, service, packaging, price) stay flat. Chats
   show the same surge (most last-week sessions are about delivery).
 - **New term — `{new_term}`** (earbud charging-case disconnects) appears only in the last two
   weeks (2026-11-02 … 2026-11-15): reviews {new_ids}, chats {new_chats}.
+  These complaints also touch 续航/功能 (charging, connection) in those two weeks; a baseline of
+  battery and connection complaints runs through all 14 weeks so that 物流 stays the clear riser.
 - **Follow-up customers:** {follow} each wrote 4–6 reviews with several 1–2★ ones since
   mid-October, escalated in chats (投诉, 12315, 曝光, 差评); 004518 contacted service twice within
   7 days about the same earbuds. {happy} wrote 5 reviews, all positive (should not rank).
@@ -1199,6 +1201,16 @@ def write_readme(planted, crm_dup, never, left_out):
         never=", ".join(never),
         left_out=", ".join(left_out),
         logi_weeks=planted["logistics_complaints_per_week"],
+        share_before=round(
+            100
+            * sum(planted["logistics_complaints_per_week"][:LAST_WEEK])
+            / sum(planted["reviews_per_week"][:LAST_WEEK])
+        ),
+        share_last=round(
+            100
+            * planted["logistics_complaints_per_week"][LAST_WEEK]
+            / planted["reviews_per_week"][LAST_WEEK]
+        ),
         weeks=planted["reviews_per_week"],
         new_term=T.NEW_TERM,
         new_ids=", ".join(planted["new_term_review_ids"]),
