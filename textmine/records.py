@@ -39,7 +39,8 @@ def normalize_id(value: object) -> str | None:
 def normalize_ids(values: pd.Series) -> pd.Series:
     """Vectorised `normalize_id` for a column of strings/None."""
     text = values.astype("string").str.translate(_FULLWIDTH).str.strip().str.strip("\ufeff")
-    return text.where(text.notna() & (text != ""), None).astype(object)
+    keep = (text.notna() & (text != "")).fillna(False)
+    return text.astype(object).where(keep, None)
 
 
 def parse_ratings(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -145,7 +146,8 @@ class Preparer:
             out[name] = normalize_ids(column(name))
         for name in LABEL_FIELDS:
             values = column(name).astype("string").str.strip()
-            out[name] = values.where(values.notna() & (values != ""), None).astype(object)
+            keep = (values.notna() & (values != "")).fillna(False)
+            out[name] = values.astype(object).where(keep, None)
         text = column("text")
         out["text_raw"] = text
         created, bad_time = parse_times(column("created_at"), self.timezone)
