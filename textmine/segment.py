@@ -37,7 +37,11 @@ class Segmenter:
         self.synonyms = lexicons.synonyms
         self._jieba = rjieba.Jieba()
         for word, (freq, pos) in lexicons.userdict.items():
-            self._jieba.add_word(word, freq, pos)
+            # Like jieba's add_word(word) without a frequency: just enough to keep it whole.
+            self._jieba.add_word(word, freq or self._jieba.suggest_freq(word), pos)
+        # rjieba's add_word keeps the old tag of a word it already knows (续航 stays nr), so
+        # tag() applies the userdict's tags itself.
+        self._userdict_pos = {w: pos for w, (_, pos) in lexicons.userdict.items() if pos}
         self._word_cache: dict[str, str] = {}
 
     def __getstate__(self) -> dict:
@@ -57,7 +61,8 @@ class Segmenter:
             return []
         if "<" in text:
             text = _PLACEHOLDER.sub(" ", text)
-        return self._jieba.tag(text, self.hmm)
+        pos = self._userdict_pos
+        return [(w, pos.get(w, p)) for w, p in self._jieba.tag(text, self.hmm)]
 
     def filter(self, words: list[str]) -> list[str]:
         """Drop stopwords, punctuation and spaces; map synonyms to their canonical word."""
