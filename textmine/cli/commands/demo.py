@@ -8,7 +8,7 @@ from textmine.cli.common import handle_errors, print_json
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo", help="Run the whole pipeline on corpora/ into out/demo.duckdb and print a summary.\n\nExample:\n\n    textmine demo --corpora corpora --out out")
+    @app.command("demo", help="Run the whole pipeline on corpora/ into out/demo.duckdb and print a summary.\n\nThe bundled corpora are reviews (评论) and service chats (客服对话) written by the textmine team.\n\nExample:\n\n    textmine demo --corpora corpora --out out")
     @handle_errors
     def demo_cmd(
         corpora: str = typer.Option("corpora", "--corpora", help="Folder with the sample files."),

@@ -20,7 +20,7 @@ SQL_HELP = """Run a read-only SQL query (DuckDB dialect) on the workspace.
 
 Example:
 
-    textmine sql "SELECT product, count(*) AS n, avg(sentiment) FROM documents GROUP BY 1"
+    textmine sql "SELECT polarity, count(*) AS n FROM documents WHERE product = '蓝牙耳机' GROUP BY 1"
 """
 
 
