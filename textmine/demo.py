@@ -15,8 +15,8 @@ from textmine.workspace import Workspace, open_workspace
 Echo = Callable[[str], None]
 
 
-def top_complaint_words(ws: Workspace, filler: frozenset[str], n: int = 10) -> list[tuple[str, int]]:
-    """Most frequent words in complaint documents, without generic filler or one-character words."""
+def top_complaint_words(ws: Workspace, filler: frozenset[str] | set[str], n: int = 10) -> list[tuple[str, int]]:
+    """Most frequent words in complaint documents, without filler/function words or single characters."""
     rows = ws.con.execute("""
         SELECT word, count(*) AS n FROM (
             SELECT unnest(tokens) AS word FROM documents
@@ -58,7 +58,10 @@ def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.
 
     with open_workspace(workspace, read_only=True) as ws:
         split = sentiment_split(ws)
-        words = top_complaint_words(ws, load_lexicons(config.lexicons).filler)
+        lex = load_lexicons(config.lexicons)
+        # Negations, degree and contrast words are kept in tokens for sentiment, but they are
+        # not what people complain about.
+        words = top_complaint_words(ws, lex.filler | lex.negations | lex.contrast | set(lex.degree))
     summary["sentiment_split"] = split
     summary["top_complaint_words"] = words
     total = sum(split.values()) or 1

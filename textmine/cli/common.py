@@ -44,6 +44,12 @@ def handle_errors(func: F) -> F:
             if STATE.debug:
                 traceback.print_exc()
             fail(exc.message(), exc.exit_code)
+        except BrokenPipeError:
+            # `textmine … | head` closed the pipe: not an error worth a message.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             fail("interrupted; the workspace keeps its previous state", 130)
         except Exception as exc:  # an internal bug: still one line unless --debug
