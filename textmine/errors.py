@@ -24,6 +24,8 @@ CATALOGUE: dict[str, str] = {
     "E018": "lexicon folder not found",
     "E019": "nothing to do",
     "E020": "not supported on this workspace kind",
+    "E021": "Spark could not start",
+    "E022": "Spark job failed",
 }
 
 # Reasons a row goes to the rejects table (stable codes; the message adds detail).
