@@ -38,6 +38,7 @@ REJECT_REASONS: dict[str, str] = {
     "bad_rating": "rating is not a number",
     "bad_role": "speaker role not recognised",
     "empty_id": "the ID column is empty for this row",
+    "bad_amount": "amount is missing or not a number",
 }
 
 

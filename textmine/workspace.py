@@ -122,7 +122,7 @@ class Workspace:
             return 0
         self.con.register("_incoming_rows", data)
         try:
-            self.con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _incoming_rows")
+            self.con.execute(f"INSERT INTO {_quote(table)} BY NAME SELECT * FROM _incoming_rows").fetchall()
         finally:
             self.con.unregister("_incoming_rows")
         return data.num_rows
