@@ -89,7 +89,7 @@ def clean_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     from textmine.clean import clean_texts
     from textmine.mask import mask_texts
 
-    batch = batch.copy()
+    batch = batch.copy(deep=False)  # stages add columns; the rows are not modified
     batch["text"] = mask_texts(clean_texts(batch["text_raw"].fillna("").astype(str)))
     return batch.drop(columns=["text_raw"])
 
@@ -97,7 +97,7 @@ def clean_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
 def segment_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     """text -> tokens (stored) and _words (transient, with punctuation, for clause rules)."""
     words, tokens = resources.segmenter.segment_texts(batch["text"])
-    batch = batch.copy()
+    batch = batch.copy(deep=False)  # stages add columns; the rows are not modified
     batch["_words"] = words
     batch["tokens"] = tokens
     return batch
@@ -108,7 +108,7 @@ def sentiment_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     from textmine.sentiment import polarity
 
     config = resources.config
-    batch = batch.copy()
+    batch = batch.copy(deep=False)  # stages add columns; the rows are not modified
     if len(batch):
         scores = resources.sentiment_model.predict_proba(batch)
     else:
@@ -120,7 +120,7 @@ def sentiment_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
 
 def complaint_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     """polarity + complaint phrases -> is_complaint."""
-    batch = batch.copy()
+    batch = batch.copy(deep=False)  # stages add columns; the rows are not modified
     negative = batch["polarity"].to_numpy() == "negative"
     pattern = resources.complaint_pattern
     if pattern is not None and len(batch):
@@ -145,7 +145,8 @@ register(Stage("segment", ("text",), ("tokens", "_words"), segment_stage))
 register(Stage("sentiment", ("tokens", "_words", "text"), ("sentiment", "polarity"), sentiment_stage))
 register(Stage("complaint", ("text", "polarity"), ("is_complaint",), complaint_stage))
 
-DEFAULT_ORDER = ("clean", "segment", "sentiment", "aspects", "complaint", "topics")
+# "speaker" (chats only, textmine.chats) clears opinion columns on agent/bot turns before topics.
+DEFAULT_ORDER = ("clean", "segment", "sentiment", "aspects", "complaint", "speaker", "topics")
 
 
 def default_stages(kind: str = "review", names: tuple[str, ...] = DEFAULT_ORDER) -> list[Stage]:
