@@ -76,7 +76,10 @@ _RESOURCES: dict[str, Resources] = {}
 
 def resources_for(config: Config) -> Resources:
     """The per-process Resources for `config` (built on first use, then cached)."""
-    key = json.dumps(config.as_dict(), sort_keys=True, default=str)
+    # The workspace path does not change lexicons or models: runs into other workspaces (tests,
+    # the demo) reuse the loaded segmenter and sentiment model.
+    settings = {k: v for k, v in config.as_dict().items() if k != "workspace"}
+    key = json.dumps(settings, sort_keys=True, default=str)
     if key not in _RESOURCES:
         _RESOURCES[key] = Resources(config)
     return _RESOURCES[key]

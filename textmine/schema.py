@@ -31,6 +31,8 @@ DOCUMENTS = pa.schema([
     ("polarity", pa.string()),
     ("aspects", pa.list_(ASPECT_TYPE)),
     ("is_complaint", pa.bool_()),
+    ("escalation", pa.list_(pa.string())),  # chats: escalation categories of a customer turn
+    ("unresolved", pa.bool_()),  # chats: a customer turn says the problem is still open
     ("topic_id", pa.int32()),
     ("topic_label", pa.string()),
     ("topic_prob", pa.float64()),

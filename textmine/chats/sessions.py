@@ -1,0 +1,340 @@
+"""The `sessions` table: one row per chat session, computed in SQL over the stored turns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from textmine.chats.risk import BAD_ENDING, session_risk
+from textmine.errors import TextmineError
+from textmine.lexicons import Lexicons
+from textmine.schema import register_table
+from textmine.workspace import Workspace
+
+REPEAT_DAYS = 7  # a customer back within this many days about the same subject is a repeat contact
+REPEAT_SIMILARITY = 0.6  # token overlap (Jaccard) at which a customer message repeats an earlier one
+SHARED_KEYWORDS = 2  # without a shared aspect/topic/order/product, this many shared keywords
+# A last customer message "needs an answer" when it is negative (sentiment below this), a
+# question, unresolved or an escalation; a closing 好的谢谢 left unanswered is a normal ending.
+NEEDS_ANSWER_BELOW = 0.4
+QUESTION = r"[?？]|[吗呢么嘛][\s!！~。.]*$|怎么|为什么|为啥|什么时候|多久|能不能|可不可以|是不是|有没有|哪里|几天"
+
+SESSIONS = pa.schema([
+    ("session_id", pa.string()),
+    ("customer_id", pa.string()),
+    ("channel", pa.string()),
+    ("product", pa.string()),
+    ("n_turns", pa.int32()),
+    ("n_customer_turns", pa.int32()),
+    ("n_agent_turns", pa.int32()),
+    ("n_bot_turns", pa.int32()),
+    ("started_at", pa.timestamp("us")),
+    ("ended_at", pa.timestamp("us")),
+    ("first_response_s", pa.float64()),
+    ("sentiment_start", pa.float64()),
+    ("sentiment_end", pa.float64()),
+    ("sentiment_min", pa.float64()),
+    ("sentiment_mean", pa.float64()),
+    ("sentiment_trend", pa.float64()),
+    ("escalated", pa.bool_()),
+    ("escalation_reasons", pa.list_(pa.string())),
+    ("unresolved_turns", pa.int32()),
+    ("unresolved_at_end", pa.bool_()),
+    ("repeated_questions", pa.int32()),
+    ("unanswered", pa.bool_()),
+    ("last_role", pa.string()),
+    ("no_customer_turn", pa.bool_()),
+    ("aspects", pa.list_(pa.string())),
+    ("subjects", pa.list_(pa.string())),
+    ("keywords", pa.list_(pa.string())),
+    ("risk", pa.float64()),
+    ("risk_reasons", pa.list_(pa.string())),
+    ("ended_badly", pa.bool_()),
+    ("repeat_contact", pa.bool_()),
+    ("previous_session_id", pa.string()),
+    ("days_since_previous", pa.float64()),
+    ("run_id", pa.string()),
+    ("updated_at", pa.timestamp("us")),
+])
+register_table("sessions", SESSIONS)
+
+# Turns of the sessions listed in _touched, in conversation order (`pos`). A turn without a
+# role (a file with no speaker column) is the customer's, as in the speaker stage.
+_TURNS_SQL = """
+CREATE OR REPLACE TEMP TABLE _turns AS
+SELECT d.session_id, d.customer_id, d.channel, d.product, d.order_id, d.role, d.created_at,
+       d.sentiment, d.text, d.tokens, d.escalation, d.unresolved, d.aspects, d.topic_id,
+       coalesce(d.role, 'customer') NOT IN ('agent', 'bot', 'system') AS is_customer,
+       row_number() OVER (PARTITION BY d.session_id
+                          ORDER BY d.turn NULLS LAST, d.created_at, d.doc_id) AS pos
+FROM documents d JOIN _touched t USING (session_id)
+WHERE d.kind = 'chat'
+"""
+
+_SESSIONS_SQL = """
+WITH replies AS (
+    SELECT session_id, min(pos) FILTER (WHERE role IN ('agent', 'bot')) AS first_reply_pos
+    FROM _turns GROUP BY session_id
+), cust AS (
+    SELECT t.*, r.first_reply_pos,
+           row_number() OVER (PARTITION BY t.session_id ORDER BY t.pos) AS k
+    FROM _turns t JOIN replies r USING (session_id) WHERE t.is_customer
+), base AS (
+    SELECT session_id,
+           any_value(customer_id) AS customer_id, any_value(channel) AS channel,
+           any_value(product) AS product,
+           count(*) AS n_turns,
+           count(*) FILTER (WHERE is_customer) AS n_customer_turns,
+           count(*) FILTER (WHERE role = 'agent') AS n_agent_turns,
+           count(*) FILTER (WHERE role = 'bot') AS n_bot_turns,
+           min(created_at) AS started_at,
+           last(created_at ORDER BY pos) AS ended_at,
+           last(role ORDER BY pos) AS last_role,
+           max(pos) FILTER (WHERE is_customer) AS last_customer_pos,
+           max(pos) FILTER (WHERE role IN ('agent', 'bot')) AS last_reply_pos
+    FROM _turns GROUP BY session_id
+), mood AS (
+    SELECT session_id,
+           first(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL) AS sentiment_start,
+           last(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL) AS sentiment_end,
+           min(sentiment) AS sentiment_min, avg(sentiment) AS sentiment_mean,
+           CASE WHEN count(sentiment) > 1 THEN regr_slope(sentiment, k) END AS sentiment_trend,
+           count(*) FILTER (WHERE unresolved) AS unresolved_turns,
+           coalesce(last(unresolved ORDER BY k), false) AS unresolved_at_end,
+           coalesce(last(sentiment ORDER BY k) < ?, false)
+               OR regexp_matches(coalesce(last(text ORDER BY k), ''), ?)
+               OR coalesce(last(unresolved ORDER BY k), false)
+               OR last(escalation ORDER BY k) IS NOT NULL AS needs_answer,
+           list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL)))
+               AS escalation_reasons,
+           list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL
+                                                          AND pos > first_reply_pos)))
+               AS late_escalation_reasons
+    FROM cust GROUP BY session_id
+), first_reply AS (
+    SELECT c.session_id,
+           epoch(first(t.created_at ORDER BY t.pos)) - epoch(c.t0) AS first_response_s
+    FROM (SELECT session_id, min(pos) AS p0, first(created_at ORDER BY pos) AS t0
+          FROM cust GROUP BY session_id) c
+    JOIN _turns t ON t.session_id = c.session_id AND t.role = 'agent' AND t.pos > c.p0
+    GROUP BY c.session_id, c.t0
+), repeats AS (
+    SELECT b.session_id, count(DISTINCT b.k) AS repeated_questions
+    FROM cust a JOIN cust b ON a.session_id = b.session_id AND a.k < b.k
+    WHERE len(list_distinct(a.tokens)) >= 2 AND len(list_distinct(b.tokens)) >= 2
+      AND len(list_intersect(list_distinct(a.tokens), list_distinct(b.tokens)))
+          >= ? * len(list_distinct(list_concat(a.tokens, b.tokens)))
+    GROUP BY b.session_id
+), subject AS (
+    SELECT session_id,
+           list_sort(list_distinct(list(aspect) FILTER (WHERE aspect IS NOT NULL))) AS aspects
+    FROM (SELECT c.session_id, unnest([x.aspect FOR x IN c.aspects]) AS aspect
+          FROM cust c
+          UNION ALL
+          SELECT c.session_id, w.aspect
+          FROM (SELECT session_id, unnest(tokens) AS word FROM cust) c
+          JOIN _aspect_words w USING (word))
+    GROUP BY session_id
+), words AS (
+    SELECT session_id, list_sort(list_distinct(list(word))) AS keywords
+    FROM (SELECT session_id, unnest(tokens) AS word FROM cust)
+    WHERE length(word) >= 2 AND NOT regexp_matches(word, '^[0-9A-Za-z_<>.:-]+$')
+      AND word NOT IN (SELECT word FROM _common_words)
+    GROUP BY session_id
+), marks AS (
+    SELECT session_id, list_distinct(list(mark)) AS marks
+    FROM (SELECT session_id, 'topic:' || topic_id AS mark FROM cust WHERE topic_id >= 0
+          UNION ALL SELECT session_id, 'order:' || order_id FROM _turns WHERE order_id IS NOT NULL
+          UNION ALL SELECT session_id, 'product:' || product FROM _turns WHERE product IS NOT NULL)
+    GROUP BY session_id
+)
+SELECT b.session_id, b.customer_id, b.channel, b.product, b.n_turns, b.n_customer_turns,
+       b.n_agent_turns, b.n_bot_turns, b.started_at, b.ended_at, f.first_response_s,
+       m.sentiment_start, m.sentiment_end, m.sentiment_min, m.sentiment_mean,
+       m.sentiment_trend,
+       coalesce(len(m.escalation_reasons) > 0, false) AS escalated,
+       m.escalation_reasons, m.late_escalation_reasons,
+       coalesce(m.unresolved_turns, 0) AS unresolved_turns,
+       coalesce(m.unresolved_at_end, false) AS unresolved_at_end,
+       coalesce(r.repeated_questions, 0) AS repeated_questions,
+       coalesce(b.last_customer_pos > coalesce(b.last_reply_pos, 0) AND m.needs_answer, false)
+           AS unanswered,
+       b.last_role, b.n_customer_turns = 0 AS no_customer_turn,
+       coalesce(s.aspects, []) AS aspects,
+       list_concat(['aspect:' || a FOR a IN coalesce(s.aspects, [])],
+                   coalesce(k.marks, [])) AS subjects,
+       coalesce(w.keywords, []) AS keywords
+FROM base b
+LEFT JOIN mood m USING (session_id)
+LEFT JOIN first_reply f USING (session_id)
+LEFT JOIN repeats r USING (session_id)
+LEFT JOIN subject s USING (session_id)
+LEFT JOIN words w USING (session_id)
+LEFT JOIN marks k USING (session_id)
+ORDER BY b.session_id
+"""
+
+# The latest earlier session of the same customer within N days sharing a subject (an aspect,
+# topic, order or product) or enough keywords; customers listed in _repeat_customers only.
+_REPEAT_SQL = """
+WITH pairs AS (
+    SELECT s.session_id, p.session_id AS previous_session_id,
+           (epoch(s.started_at) - epoch(p.started_at)) / 86400.0 AS days,
+           row_number() OVER (PARTITION BY s.session_id
+                              ORDER BY p.started_at DESC, p.session_id DESC) AS nth
+    FROM sessions s JOIN sessions p
+      ON p.customer_id = s.customer_id AND p.session_id <> s.session_id
+     AND (p.started_at < s.started_at
+          OR (p.started_at = s.started_at AND p.session_id < s.session_id))
+     AND s.started_at - p.started_at <= to_days(CAST(? AS INTEGER))
+    WHERE s.customer_id IN (SELECT customer_id FROM _repeat_customers)
+      AND (len(list_intersect(s.subjects, p.subjects)) > 0
+           OR len(list_intersect(s.keywords, p.keywords)) >= ?)
+)
+SELECT session_id, previous_session_id, days FROM pairs WHERE nth = 1
+"""
+
+
+def _lexicon_tables(ws: Workspace, lexicons: Lexicons) -> None:
+    aspect_words = pd.DataFrame(list(lexicons.aspect_of.items()), columns=["word", "aspect"])
+    # Opinion and filler words say how, not what: they never make two sessions "the same subject".
+    common = sorted(set(lexicons.filler) | set(lexicons.sentiment) | set(lexicons.degree)
+                    | set(lexicons.negations) | set(lexicons.unresolved))
+    ws.con.register("_aspect_words_df", aspect_words)
+    ws.con.execute("CREATE OR REPLACE TEMP TABLE _aspect_words AS SELECT * FROM _aspect_words_df")
+    ws.con.unregister("_aspect_words_df")
+    ws.con.register("_common_df", pd.DataFrame({"word": common}, dtype=object))
+    ws.con.execute("CREATE OR REPLACE TEMP TABLE _common_words AS SELECT * FROM _common_df")
+    ws.con.unregister("_common_df")
+
+
+def compute_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexicons,
+                     threshold: float = BAD_ENDING) -> pd.DataFrame:
+    """Session rows (contract columns + flags + risk) for `session_ids` (None: every session)."""
+    if session_ids is None:
+        ws.con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT session_id "
+                       "FROM documents WHERE kind = 'chat' AND session_id IS NOT NULL")
+    else:
+        ws.con.register("_touched_df", pd.DataFrame({"session_id": session_ids}, dtype=object))
+        ws.con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT session_id "
+                       "FROM _touched_df")
+        ws.con.unregister("_touched_df")
+    _lexicon_tables(ws, lexicons)
+    ws.con.execute(_TURNS_SQL)
+    frame = ws.con.execute(_SESSIONS_SQL, [NEEDS_ANSWER_BELOW, QUESTION, REPEAT_SIMILARITY]).df()
+    for table in ("_turns", "_touched", "_aspect_words", "_common_words"):
+        ws.con.execute(f"DROP TABLE IF EXISTS {table}")
+    scored = session_risk(frame)
+    frame["risk"] = scored["risk"]
+    frame["risk_reasons"] = scored["risk_reasons"]
+    frame["ended_badly"] = frame["risk"].ge(threshold)  # NaN (no customer turn) is not bad
+    return frame
+
+
+def mark_repeat_contacts(ws: Workspace, customer_ids: list[str] | None = None,
+                         days: int = REPEAT_DAYS) -> int:
+    """Set repeat_contact / previous_session_id for these customers' sessions; return the count."""
+    if customer_ids is None:
+        ws.con.execute("CREATE OR REPLACE TEMP TABLE _repeat_customers AS "
+                       "SELECT DISTINCT customer_id FROM sessions WHERE customer_id IS NOT NULL")
+    else:
+        ws.con.register("_rc_df", pd.DataFrame({"customer_id": customer_ids}, dtype=object))
+        ws.con.execute("CREATE OR REPLACE TEMP TABLE _repeat_customers AS "
+                       "SELECT DISTINCT customer_id FROM _rc_df")
+        ws.con.unregister("_rc_df")
+    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS {_REPEAT_SQL}",
+                   [days, SHARED_KEYWORDS])
+    ws.con.execute("""
+        UPDATE sessions SET repeat_contact = false, previous_session_id = NULL,
+                            days_since_previous = NULL
+        WHERE customer_id IN (SELECT customer_id FROM _repeat_customers)
+    """)
+    ws.con.execute("""
+        UPDATE sessions SET repeat_contact = true, previous_session_id = r.previous_session_id,
+                            days_since_previous = r.days
+        FROM _repeats r WHERE sessions.session_id = r.session_id
+    """)
+    n = int(ws.con.execute("SELECT count(*) FROM _repeats").fetchone()[0])
+    ws.con.execute("DROP TABLE _repeats")
+    ws.con.execute("DROP TABLE _repeat_customers")
+    return n
+
+
+def refresh_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexicons,
+                     run_id: str | None = None, threshold: float = BAD_ENDING,
+                     repeat_days: int = REPEAT_DAYS) -> dict[str, Any]:
+    """(Re)compute these sessions (None: all), store them, re-mark repeat contacts; figures."""
+    frame = compute_sessions(ws, session_ids, lexicons, threshold)
+    frame["run_id"] = run_id
+    frame["updated_at"] = datetime.now()
+    frame["repeat_contact"] = False
+    if session_ids is None:
+        ws.con.execute("DELETE FROM sessions")
+    else:
+        ws.con.register("_gone", pd.DataFrame({"session_id": frame["session_id"]}, dtype=object))
+        ws.con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _gone)")
+        ws.con.unregister("_gone")
+    ws.insert("sessions", frame)
+    customers = None if session_ids is None else \
+        frame["customer_id"].dropna().unique().tolist()
+    mark_repeat_contacts(ws, customers, repeat_days)
+    stored = ws.con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE escalated), count(*) FILTER (WHERE ended_badly),
+               count(*) FILTER (WHERE repeat_contact), count(*) FILTER (WHERE no_customer_turn)
+        FROM sessions WHERE session_id IN (SELECT unnest(?::VARCHAR[]))
+    """, [frame["session_id"].tolist()]).fetchone()
+    return {"sessions": int(stored[0]), "escalated": int(stored[1]),
+            "ended_badly": int(stored[2]), "repeat_contacts": int(stored[3]),
+            "no_customer_turn": int(stored[4])}
+
+
+LIST_COLUMNS = ("session_id", "customer_id", "started_at", "n_turns", "n_customer_turns",
+                "sentiment_start", "sentiment_end", "sentiment_min", "escalated",
+                "escalation_reasons", "unanswered", "repeat_contact", "risk", "ended_badly",
+                "risk_reasons")
+
+
+def _require_sessions(ws: Workspace) -> None:
+    if not ws.has_table("sessions"):
+        raise TextmineError("E013", "sessions", where=str(ws.path),
+                            fix="Analyze chats first: textmine analyze FILE --kind chats.")
+
+
+def list_sessions(ws: Workspace, limit: int = 20, *, bad_only: bool = False,
+                  escalated_only: bool = False, repeat_only: bool = False,
+                  customer_id: str | None = None) -> pd.DataFrame:
+    """Sessions, riskiest first (sessions without a customer turn last)."""
+    _require_sessions(ws)
+    where = ["true"]
+    params: list[Any] = []
+    if bad_only:
+        where.append("ended_badly")
+    if escalated_only:
+        where.append("escalated")
+    if repeat_only:
+        where.append("repeat_contact")
+    if customer_id is not None:
+        where.append("customer_id = ?")
+        params.append(customer_id)
+    cols = ", ".join(LIST_COLUMNS)
+    sql = (f"SELECT {cols} FROM sessions WHERE {' AND '.join(where)} "
+           "ORDER BY risk DESC NULLS LAST, session_id")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return ws.query(sql, params)
+
+
+def session_turns(ws: Workspace, session_id: str) -> pd.DataFrame:
+    """One session's turns in order, with the customer-only signals."""
+    frame = ws.query("""
+        SELECT turn, role, created_at, text, sentiment, escalation, unresolved
+        FROM documents WHERE kind = 'chat' AND session_id = ?
+        ORDER BY turn NULLS LAST, created_at, doc_id
+    """, [session_id])
+    if frame.empty:
+        raise TextmineError("E019", f"no chat session {session_id!r}", where=str(ws.path),
+                            fix="List sessions with: textmine sessions list.")
+    return frame
