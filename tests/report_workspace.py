@@ -35,8 +35,12 @@ PRODUCTS = ["无线耳机X2", "智能手环S3", "充电宝P1", "蓝牙音箱M5"]
 
 
 def _rand(expr: str, salt: int) -> str:
-    # DuckDB's hash of (row, salt) as a number in [0, 1): fast, reproducible, uncorrelated.
-    return f"(hash({expr}, {salt}) % 1000003) / 1000003.0"
+    # An integer bit-mixer of (row, salt) written out in SQL, as a number in [0, 1): fast,
+    # uncorrelated between salts, and the same on every DuckDB version (unlike hash()).
+    h = f"((({expr}) + {salt} * 40503) % 4294967296)"
+    for _ in range(2):
+        h = f"((xor({h}, {h} >> 16) * 73244475) % 4294967296)"
+    return f"(xor({h}, {h} >> 16) / 4294967296.0)"
 
 
 def build(path: str | Path, *, reviews: int = 2000, sessions: int = 200, topics: bool = True,

@@ -134,6 +134,7 @@ class _Query:
         self.ws = ws
         self.window = window
         self.doc_cols = columns(ws, "documents")
+        self.session_cols = columns(ws, "sessions")
 
     def docs_where(self, since: date, until: date, complaint: bool = False) -> tuple[str, list]:
         sql = f"created_at >= ? AND created_at < ? AND {VOICE}"
@@ -149,10 +150,11 @@ class _Query:
         sql = "started_at >= ? AND started_at < ?"
         params: list[Any] = [since, until + timedelta(days=1)]
         if self.window.product:
-            # Sessions carry no product; a session is in when any of its turns names it.
-            sql += (" AND session_id IN (SELECT session_id FROM documents "
-                    "WHERE product = ? AND session_id IS NOT NULL)")
-            params.append(self.window.product)
+            # A session is in when it, or any of its turns, names the product.
+            own = "product = ? OR " if "product" in self.session_cols else ""
+            sql += (f" AND ({own}session_id IN (SELECT session_id FROM documents "
+                    "WHERE product = ? AND session_id IS NOT NULL))")
+            params += [self.window.product] * (2 if own else 1)
         return sql, params
 
     def df(self, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -362,12 +364,19 @@ def _library(module: str, names: tuple[str, ...]) -> Any:
     return None
 
 
+class SectionFailed(Exception):
+    """A colleague's library function failed; its section says so instead of the report dying."""
+
+
 def _call(func: Any, ws: Workspace, **options: Any) -> Any:
     """Call with the options its signature accepts (the colleagues' APIs are still growing)."""
     params = inspect.signature(func).parameters
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return func(ws, **{k: v for k, v in options.items()
-                       if v is not None and (takes_any or k in params)})
+    try:
+        return func(ws, **{k: v for k, v in options.items()
+                           if v is not None and (takes_any or k in params)})
+    except Exception as exc:  # one broken section must not cost the lead the whole report
+        raise SectionFailed(f"{func.__module__}.{func.__name__}: {exc}"[:200]) from exc
 
 
 def _frame(result: Any) -> pd.DataFrame:
@@ -377,15 +386,30 @@ def _frame(result: Any) -> pd.DataFrame:
 
 
 def _rising(q: _Query) -> Section:
-    func = _library("textmine.trends", ("rising", "rising_items", "find_rising"))
+    func = _library("textmine.trends", ("rising",))
     if func is None:
         return Section(False, "没有上升主题和新词数据：趋势模块（textmine.trends）尚未安装。")
-    w = q.window
-    frame = _frame(_call(func, q.ws, since=w.since, until=w.until, product=w.product,
-                         by="week"))
+    # Only the end of the window: the trailing baseline the rise is judged against lies before
+    # the report's period, so `since` must not cut it off.
+    try:
+        frame = _frame(_call(func, q.ws, by="week", until=q.window.until.isoformat(),
+                             product=q.window.product))
+    except SectionFailed as exc:
+        return Section(False, f"上升主题和新词计算失败（{exc}）。")
     if frame.empty:
         return Section(False, "本期没有明显上升的方面、主题或新词。")
-    return Section(True, tables={"rising": frame.head(TOP_RISING).reset_index(drop=True)})
+    frame = frame.head(TOP_RISING).reset_index(drop=True)
+    if "examples" in frame:
+        frame["example"] = [_quote(ex[0]["text"]) if _has_items(ex) else None
+                            for ex in frame["examples"]]
+        frame = frame.drop(columns=["examples"])
+    shown = [c for c in ("kind", "name", "period", "count", "share", "baseline_share",
+                         "first_seen", "example") if c in frame]
+    return Section(True, tables={"rising": frame[shown], "rising_full": frame})
+
+
+def _has_items(value: Any) -> bool:
+    return value is not None and not isinstance(value, float) and len(value) > 0
 
 
 def _chats(q: _Query) -> Section:
@@ -424,8 +448,8 @@ def _chats(q: _Query) -> Section:
     risky = pd.DataFrame()
     if "risk" in cols:
         cwhere, cparams = q.sessions_where(w.since, w.until)
-        shown = [c for c in ("session_id", "customer_id", "started_at", "risk", "escalated",
-                             "ended_badly", "first_response_s", "sentiment_end") if c in cols]
+        shown = [c for c in ("session_id", "customer_id", "started_at", "risk", "risk_reasons",
+                             "escalated", "ended_badly", "first_response_s") if c in cols]
         risky = q.df(f"SELECT {', '.join(shown)} FROM sessions WHERE {cwhere} AND risk IS NOT NULL "
                      f"ORDER BY risk DESC, session_id LIMIT {TOP_RISKY}", cparams)
     missing = "" if cur["sessions"] else "本期没有客服会话。"
@@ -438,8 +462,11 @@ def _follow_up(q: _Query) -> Section:
     func = _library("textmine.customers", ("follow_up_list", "follow_up"))
     if func is None:
         return Section(False, "没有跟进名单：客户模块（textmine.customers）尚未安装。")
-    frame = _frame(_call(func, q.ws, since=q.window.since, until=q.window.until,
-                         product=q.window.product, top=TOP_FOLLOW_UP))
+    try:
+        frame = _frame(_call(func, q.ws, since=q.window.since, until=q.window.until,
+                             product=q.window.product, top=TOP_FOLLOW_UP))
+    except SectionFailed as exc:
+        return Section(False, f"跟进名单计算失败（{exc}）。")
     if frame.empty:
         return Section(False, "跟进名单为空：本期没有需要跟进的客户。")
     return Section(True, tables={"follow_up": frame.head(TOP_FOLLOW_UP).reset_index(drop=True)})

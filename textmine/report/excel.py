@@ -76,7 +76,7 @@ def _or_note(section_available: bool, frame: pd.DataFrame | None, note: str) -> 
 def _rising(data: ReportData) -> pd.DataFrame:
     if not data.rising.available:
         return pd.DataFrame({"detail": [data.rising.missing]})
-    frame = data.rising.tables["rising"].copy()
+    frame = data.rising.tables["rising_full"].copy()
     if "kind" in frame:
         frame["kind"] = frame["kind"].map(lambda k: KIND_NAMES.get(k, k))
     return frame

@@ -25,6 +25,9 @@ MUTED = "#9aa5b1"
 TEMPLATE = "report.html.j2"
 
 KIND_NAMES = {"aspect": "方面", "topic": "主题", "word": "新词"}
+RISK_NAMES = {"negative_end": "结束时负面", "negative_overall": "整体负面", "worsening": "情绪变差",
+              "unresolved": "问题未解决", "repeated_question": "重复提问",
+              "unanswered": "最后一句未回复", "escalated": "要求升级或投诉"}
 REJECT_NAMES = {"empty_text": "空文本", "text_too_long": "文本过长", "bad_time": "时间无法解析",
                 "unreadable_row": "行无法解析", "duplicate_id_conflict": "ID 重复但内容不同",
                 "bad_rating": "评分不是数字", "bad_role": "角色无法识别", "empty_id": "ID 为空"}
@@ -38,7 +41,9 @@ HEADERS = {
     "priority": "优先级", "mean_sentiment": "平均情感", "escalations": "升级次数",
     "session_id": "会话ID", "started_at": "开始时间", "escalated": "已升级",
     "ended_badly": "不良结束", "first_response_s": "首次响应(秒)", "sentiment_end": "结束时情感",
-    "repeat_contacts": "重复联系",
+    "repeat_contacts": "重复联系", "risk_reasons": "风险原因", "first_seen": "首次出现",
+    "example": "例句", "baseline_count": "基线次数", "n": "文档数", "baseline_n": "基线文档数",
+    "lift": "倍数", "excess": "每期多出", "p_value": "p 值", "q_value": "q 值",
 }
 
 
@@ -191,11 +196,10 @@ def _cell(value: Any, column: str) -> str:
         return f"{value:.1%}"
     if isinstance(value, float):
         return f"{value:,.2f}"
-    if isinstance(value, (list, tuple)):
-        return "；".join(str(v) for v in value)
     if hasattr(value, "tolist"):
         value = value.tolist()
-        return "；".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    if isinstance(value, (list, tuple)):
+        return "；".join(RISK_NAMES.get(str(v), str(v)) for v in value)
     return str(value)
 
 
