@@ -459,17 +459,24 @@ def _chats(q: _Query) -> Section:
 
 
 def _follow_up(q: _Query) -> Section:
-    func = _library("textmine.customers", ("follow_up_list", "follow_up"))
+    func = _library("textmine.customers", ("follow_up_list",))
     if func is None:
         return Section(False, "没有跟进名单：客户模块（textmine.customers）尚未安装。")
+    # Its own look-back (30 days by default) up to the report's last day: a customer who has
+    # complained for weeks belongs on the list even in a quiet week.
     try:
-        frame = _frame(_call(func, q.ws, since=q.window.since, until=q.window.until,
-                             product=q.window.product, top=TOP_FOLLOW_UP))
+        frame = _frame(_call(func, q.ws, until=q.window.until.isoformat(), top=TOP_FOLLOW_UP))
     except SectionFailed as exc:
         return Section(False, f"跟进名单计算失败（{exc}）。")
     if frame.empty:
-        return Section(False, "跟进名单为空：本期没有需要跟进的客户。")
-    return Section(True, tables={"follow_up": frame.head(TOP_FOLLOW_UP).reset_index(drop=True)})
+        return Section(False, "跟进名单为空：近期没有需要回访的客户。")
+    frame = frame.head(TOP_FOLLOW_UP).reset_index(drop=True)
+    if "evidence" in frame:
+        frame["evidence"] = frame["evidence"].map(lambda t: _quote(t) if isinstance(t, str) else t)
+    shown = [c for c in ("rank", "customer_id", "score", "reason", "evidence", "tier",
+                         "last_negative_at") if c in frame]
+    return Section(True, tables={"follow_up": frame[shown] if shown else frame,
+                                 "follow_up_full": frame})
 
 
 def _footer(ws: Workspace) -> dict[str, Any]:

@@ -95,9 +95,24 @@ def write_report_excel(data: ReportData, path: str | Path) -> Path:
         "上升主题与新词": _rising(data),
         "会话": _or_note(data.chats.available, data.chats.tables.get("weekly"),
                        data.chats.missing),
-        "跟进名单": _or_note(data.follow_up.available, data.follow_up.tables.get("follow_up"),
+        "跟进名单": _or_note(data.follow_up.available, data.follow_up.tables.get("follow_up_full"),
                          data.follow_up.missing),
         "拒收": data.rejects,
         "拒收明细": data.reject_rows,
     }
-    return write_excel(sheets, path, headers=SHEET_HEADERS)
+    # Headers per sheet: the same English column name can mean different things on two sheets.
+    renamed = {name: frame.rename(columns={**SHEET_HEADERS, **_own_headers(name)})
+               for name, frame in sheets.items()}
+    return write_excel(renamed, path)
+
+
+def _own_headers(sheet: str) -> dict[str, str]:
+    if sheet == "跟进名单":
+        try:
+            from textmine.customers import FOLLOW_UP_HEADERS
+        except ImportError:
+            return {}
+        return FOLLOW_UP_HEADERS
+    if sheet == "上升主题与新词":
+        return {"score": "每期多出的投诉"}
+    return {}

@@ -35,7 +35,8 @@ REJECT_NAMES = {"empty_text": "空文本", "text_too_long": "文本过长", "bad
 HEADERS = {
     "kind": "类型", "name": "名称", "period": "周期", "count": "次数", "share": "占比",
     "baseline_share": "基线占比", "score": "得分", "customer_id": "客户ID", "reasons": "原因",
-    "reason": "原因", "n_complaints": "投诉数", "complaints": "投诉数", "n_reviews": "评论数",
+    "reason": "原因", "rank": "排名", "evidence": "证据原文（已脱敏）", "tier": "会员等级",
+    "last_negative_at": "最近负面时间", "n_complaints": "投诉数", "complaints": "投诉数", "n_reviews": "评论数",
     "n_sessions": "会话数", "last_contact": "最近联系", "last_seen": "最近联系",
     "member_level": "会员等级", "region": "地区", "total_spend": "累计消费", "risk": "风险",
     "priority": "优先级", "mean_sentiment": "平均情感", "escalations": "升级次数",
