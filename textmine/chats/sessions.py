@@ -121,13 +121,26 @@ WITH replies AS (
           FROM cust GROUP BY session_id) c
     JOIN _turns t ON t.session_id = c.session_id AND t.role = 'agent' AND t.pos > c.p0
     GROUP BY c.session_id, c.t0
+), tok AS (
+    -- distinct words of each customer message, as integers (hash joins on integers are much
+    -- cheaper than list functions or string joins; a 64-bit collision only blurs one count)
+    SELECT DISTINCT hash(session_id) AS sid, k, hash(word) AS h
+    FROM (SELECT session_id, k, unnest(tokens) AS word FROM cust)
+), tok_n AS (
+    SELECT sid, k, count(*) AS n FROM tok GROUP BY sid, k HAVING count(*) >= 2
+), shared AS (
+    SELECT a.sid, a.k AS ak, b.k AS bk, count(*) AS n
+    FROM tok a JOIN tok b ON a.sid = b.sid AND a.h = b.h AND a.k < b.k
+    GROUP BY a.sid, a.k, b.k
 ), repeats AS (
-    SELECT b.session_id, count(DISTINCT b.k) AS repeated_questions
-    FROM cust a JOIN cust b ON a.session_id = b.session_id AND a.k < b.k
-    WHERE len(list_distinct(a.tokens)) >= 2 AND len(list_distinct(b.tokens)) >= 2
-      AND len(list_intersect(list_distinct(a.tokens), list_distinct(b.tokens)))
-          >= ? * len(list_distinct(list_concat(a.tokens, b.tokens)))
-    GROUP BY b.session_id
+    -- a later message whose words overlap an earlier one's (Jaccard) at least REPEAT_SIMILARITY
+    SELECT c.session_id, count(DISTINCT s.bk) AS repeated_questions
+    FROM shared s
+    JOIN tok_n na ON na.sid = s.sid AND na.k = s.ak
+    JOIN tok_n nb ON nb.sid = s.sid AND nb.k = s.bk
+    JOIN (SELECT DISTINCT session_id, hash(session_id) AS sid FROM cust) c ON c.sid = s.sid
+    WHERE s.n >= ? * (na.n + nb.n - s.n)
+    GROUP BY c.session_id
 ), subject AS (
     SELECT session_id,
            list_sort(list_distinct(list(aspect) FILTER (WHERE aspect IS NOT NULL))) AS aspects
