@@ -22,8 +22,10 @@ centred so that 0.5 adds nothing: `1 - 2·s` runs from -1 (very positive) to +1 
 | effort: customer messages beyond two, (n - 2) / 4 capped to 1 | × 0.4 |
 
 `ended_badly` is `risk ≥ 0.5` (BAD_ENDING), i.e. the evidence for an unhappy ending outweighs
-the evidence against it. A neutral session with no other signal scores 0.27; an angry last
-message alone about 0.7; a threat to complain with a neutral mood about 0.73.
+the evidence against it. A session whose customer messages all score 0.5 with no other
+signal gets 0.27; a single customer message scoring 0.1 gets 0.76; a neutral session whose
+customer threatens a complaint after being answered gets 0.73 (0.5 if the threat was only in
+the opening message).
 """
 
 from __future__ import annotations
