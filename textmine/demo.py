@@ -56,6 +56,18 @@ def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.
     for reason, count in result.rejected_by_reason.items():
         echo(f"          rejected {count}: {reason}")
 
+    chat_files = sorted(corpora.glob("chats*.csv")) + sorted(corpora.glob("chats*.json"))
+    if chat_files:
+        chats = analyze(chat_files, kind="chat", config=config, command="demo")
+        summary["chats"] = chats.to_dict()
+        sessions = chats.extra.get("sessions", {})
+        echo(f"chats     {chats.summary_line()}")
+        echo(f"sessions  {sessions.get('sessions', 0)} · escalated {sessions.get('escalated', 0)}"
+             f" · ended badly {sessions.get('ended_badly', 0)}"
+             f" · repeat contacts {sessions.get('repeat_contacts', 0)}"
+             f" · no customer turn {sessions.get('no_customer_turn', 0)}"
+             f"  (try: textmine sessions list --bad -w {workspace})")
+
     with open_workspace(workspace, read_only=True) as ws:
         split = sentiment_split(ws)
         lex = load_lexicons(config.lexicons)
@@ -69,4 +81,14 @@ def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.
     echo("top complaint words: " + ", ".join(f"{w} {c}" for w, c in words))
     echo(f"workspace: {workspace}  (try: textmine sql -w {workspace} "
          "\"SELECT product, count(*) FROM documents GROUP BY 1\")")
+
+    # Keep this last: the report shows whatever the steps above put in the workspace.
+    from textmine.report import build_report
+
+    with open_workspace(workspace, read_only=True) as ws:
+        report = build_report(ws, out_dir / "report.html", xlsx_path=out_dir / "report.xlsx",
+                              command=f"textmine demo --corpora {corpora} --out {out_dir}")
+    summary["report"] = report.to_dict()
+    echo(f"excel:  {report.xlsx}")
+    echo(f"report: {report.html}")
     return summary
