@@ -47,9 +47,8 @@ _GATE = re.compile(r"[0-9０-９@＠]")
 # the positions found are positions in the original text.
 _FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: " "}
 
-_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-)
+_EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _MOBILE = re.compile(
     r"(?<![0-9])(?:(?:\+|00)?86[ -]?|\(\+?86\) ?)?"
     r"1[3-9][0-9](?:[ -]?[0-9]{4}){2}"
@@ -140,6 +139,26 @@ def _bankcards(probe: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _emails(probe: str) -> list[tuple[int, int]]:
+    # Found from each "@" outwards rather than by one regex: a regex would try every position
+    # of a long run of letters and digits as the start of the local part.
+    spans = []
+    floor = 0
+    at = probe.find("@")
+    while at != -1:
+        start = at
+        while start > floor and probe[start - 1] in _EMAIL_LOCAL:
+            start -= 1
+        domain = _EMAIL_DOMAIN.match(probe, at + 1)
+        if start < at and domain:
+            spans.append((start, domain.end()))
+            floor = domain.end()
+            at = probe.find("@", floor)
+        else:
+            at = probe.find("@", at + 1)
+    return spans
+
+
 def _matches(pattern: re.Pattern[str]):
     return lambda probe: [m.span() for m in pattern.finditer(probe)]
 
@@ -147,7 +166,7 @@ def _matches(pattern: re.Pattern[str]):
 # Earlier kinds win where matches overlap: an e-mail address may hold a phone number, and an
 # ID or card number is checked more strictly than a phone number.
 _FINDERS = (
-    ("email", _matches(_EMAIL)),
+    ("email", _emails),
     ("idcard", _idcards),
     ("bankcard", _bankcards),
     ("phone", _matches(_MOBILE)),
@@ -162,8 +181,6 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
     probe = text.translate(_FOLD)
     found: list[tuple[str, int, int]] = []
     for kind, finder in _FINDERS:
-        if kind == "email" and "@" not in probe:
-            continue
         for start, end in finder(probe):
             if all(end <= s or start >= e for _, s, e in found):
                 found.append((kind, start, end))
