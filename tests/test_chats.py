@@ -337,3 +337,21 @@ def test_sessions_cli_lists_the_worst_first(tmp_path: Path) -> None:
     assert turns == sorted(turns)
     missing = runner.invoke(app, ["sessions", "show", "NOPE", "-w", str(ws)])
     assert missing.exit_code == 2 and "E019" in missing.output
+
+
+def test_sessions_from_turns_per_customer_group_match_the_workspace(tmp_path: Path) -> None:
+    """What Spark runs per group of customers gives the sessions the local engine stores."""
+    from textmine.chats import sessions_from_turns
+
+    ws = tmp_path / "ws.duckdb"
+    run(ws, CORPORA / "chats.csv")
+    with duckdb.connect(str(ws), read_only=True) as con:
+        turns = con.execute("SELECT * FROM documents").df()
+        stored = con.execute("SELECT * FROM sessions ORDER BY session_id").df()
+    groups = [sessions_from_turns(group, LEXICONS)
+              for _, group in turns.groupby("customer_id", dropna=False)]
+    rebuilt = pd.concat(groups).sort_values("session_id").reset_index(drop=True)
+    cols = ["session_id", "n_turns", "escalated", "unanswered", "ended_badly",
+            "repeat_contact", "previous_session_id"]
+    pd.testing.assert_frame_equal(rebuilt[cols], stored[cols])
+    assert rebuilt["risk"].to_numpy() == pytest.approx(stored["risk"].to_numpy(), nan_ok=True)

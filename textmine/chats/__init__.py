@@ -19,6 +19,7 @@ from textmine.chats.sessions import (
     mark_repeat_contacts,
     refresh_sessions,
     session_turns,
+    sessions_from_turns,
 )
 from textmine.chats.signals import chat_patterns, escalation_categories, speaker_stage
 from textmine.config import Config
@@ -43,6 +44,7 @@ if sessions_after_run not in analyze.POST_RUN:
     analyze.POST_RUN.append(sessions_after_run)
 
 __all__ = ["expand_chat_source", "split_transcript", "session_risk", "compute_sessions",
-           "refresh_sessions", "mark_repeat_contacts", "list_sessions", "session_turns", "sessions_after_run", "chat_patterns",
+           "refresh_sessions", "mark_repeat_contacts", "list_sessions", "session_turns",
+           "sessions_from_turns", "sessions_after_run", "chat_patterns",
            "escalation_categories", "speaker_stage", "SESSIONS", "BAD_ENDING", "WEIGHTS",
            "REPEAT_DAYS"]

@@ -351,3 +351,19 @@ def session_turns(ws: Workspace, session_id: str) -> pd.DataFrame:
         raise TextmineError("E019", f"no chat session {session_id!r}", where=str(ws.path),
                             fix="List sessions with: textmine sessions list.")
     return frame
+
+
+def sessions_from_turns(turns: pd.DataFrame, lexicons: Lexicons, run_id: str | None = None,
+                        threshold: float = BAD_ENDING,
+                        repeat_days: int = REPEAT_DAYS) -> pd.DataFrame:
+    """The sessions table for a frame of stored chat turns (`documents` rows), no workspace needed.
+
+    The same SQL in an in-memory DuckDB: what Spark runs per group of customers
+    (`groupBy("customer_id").applyInPandas`), so repeat contacts are found within each group.
+    """
+    from textmine.workspace import open_workspace
+
+    with open_workspace(":memory:") as ws:
+        ws.insert("documents", turns)
+        refresh_sessions(ws, None, lexicons, run_id, threshold, repeat_days)
+        return ws.query("SELECT * FROM sessions ORDER BY session_id")
