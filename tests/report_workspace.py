@@ -29,6 +29,11 @@ PHRASES = [
     ("性价比高，用了一周没毛病", "价格", "positive", None),
     ("还行吧，中规中矩，没有特别惊喜", "质量", "neutral", None),
 ]
+# Tokens as the segmenter would leave them (stopwords gone), so word-level trends have work to do.
+TOKENS = ["快递 太慢 星期 物流 信息 更新", "不发货 催 客服 安排", "耳机 充电仓 断连 没 声音",
+          "电池 续航 太短 充满 半天", "包装 破损 盒子 压扁 配件", "客服 态度 很差 三遍 不理",
+          "价格 别家 贵 不值", "音质 很好 佩戴 舒服 推荐", "发货 很快 第二天 包装 完好",
+          "性价比 高 一周 没毛病", "还行 中规中矩 惊喜"]
 TOPIC_LABELS = {0: "物流慢 · 不发货", 1: "充电仓断连 · 续航", 2: "包装破损", 3: "客服态度",
                 4: "价格偏高"}
 PRODUCTS = ["无线耳机X2", "智能手环S3", "充电宝P1", "蓝牙音箱M5"]
@@ -50,10 +55,10 @@ def build(path: str | Path, *, reviews: int = 2000, sessions: int = 200, topics:
     with open_workspace(path) as ws:
         con = ws.con
         values = ", ".join(
-            f"({i}, '{t}', '{a}', '{p}', {'NULL' if k is None else k})"
-            for i, (t, a, p, k) in enumerate(PHRASES))
+            f"({i}, '{t}', '{a}', '{p}', {'NULL' if k is None else k}, '{w}')"
+            for i, ((t, a, p, k), w) in enumerate(zip(PHRASES, TOKENS, strict=True)))
         con.execute(f"CREATE TEMP TABLE phrases AS SELECT * FROM (VALUES {values}) "
-                    "t(p, text, aspect, polarity, topic_id)")
+                    "t(p, text, aspect, polarity, topic_id, words)")
         labels = ", ".join(f"({k}, '{v}')" for k, v in TOPIC_LABELS.items())
         con.execute(f"CREATE TEMP TABLE labels AS SELECT * FROM (VALUES {labels}) t(topic_id, label)")
         products = "[" + ", ".join(f"'{p}'" for p in PRODUCTS) + "]"
@@ -88,7 +93,8 @@ def build(path: str | Path, *, reviews: int = 2000, sessions: int = 200, topics:
                    {products}[1 + s.i % {len(PRODUCTS)}] AS product, '天猫' AS channel,
                    s.created_at, CASE s.polarity WHEN 'negative' THEN 1.0 + (s.i % 2)
                                                  WHEN 'neutral' THEN 3.0 ELSE 5.0 END AS rating,
-                   ph.text, s.sentiment, s.polarity, {aspects_sql} AS aspects,
+                   ph.text, string_split(ph.words, ' ') AS tokens, s.sentiment, s.polarity,
+                   {aspects_sql} AS aspects,
                    s.polarity = 'negative' AS is_complaint,
                    {topic_sql} AS topic_id, {label_sql} AS topic_label, {prob_sql} AS topic_prob,
                    'synthetic' AS run_id
