@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -250,11 +251,14 @@ RISING_COLUMNS = ("kind", "name", "period", "count", "n", "share", "baseline_cou
                   "score", "first_seen", "examples")
 
 
-def fisher_greater(x1: np.ndarray, n1: np.ndarray, x0: np.ndarray, n0: np.ndarray) -> np.ndarray:
-    """One-sided Fisher exact test that x1/n1 is above x0/n0 (vectorised, exact for small counts)."""
+def fisher_greater(x1: np.ndarray, n1: np.ndarray, x0: np.ndarray, n0: np.ndarray, *,
+                   mid: bool = False) -> np.ndarray:
+    """One-sided Fisher exact test that x1/n1 is above x0/n0 (vectorised, exact for small
+    counts); `mid` gives Lancaster's mid-p (half the weight of the observed table)."""
     from scipy.stats import hypergeom
 
-    return hypergeom.sf(x1 - 1, n0 + n1, x0 + x1, n1)
+    dist = hypergeom(n0 + n1, x0 + x1, n1)
+    return dist.sf(x1) + 0.5 * dist.pmf(x1) if mid else dist.sf(x1 - 1)
 
 
 def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
@@ -276,7 +280,9 @@ class RisingRules:
 
     baseline: int = 12  # trailing periods the latest one is compared with
     word_periods: int = 2  # new words: the latest N periods against the baseline before them
-    alpha: float = 0.05  # false discovery rate (Benjamini–Hochberg, within each kind)
+    alpha: float = 0.05  # false-alarm budget of one check: BH level for aspects and topics …
+    word_alpha: float = 0.01  # … and for new words (many more candidates, signals are strong)
+    mid_p: bool = False
     min_count: int = 5  # aspects/topics: complaints in the latest period
     min_word_count: int = 3  # new words: complaints in the word window
     min_lift: float = 1.5  # share at least 1.5x the baseline share
@@ -284,18 +290,22 @@ class RisingRules:
 
 
 def judge(counts: pd.DataFrame, rules: RisingRules) -> pd.DataFrame:
-    """Test each candidate (kind, name, count, n, baseline_count, baseline_n) and keep the risers.
+    """Test each candidate (kind, name, count, n, baseline_count, baseline_n, periods[, grp])
+    and keep the risers, strongest first.
 
     Fisher's one-sided exact test on the 2x2 table of counts; candidates whose total count is
     below the minimum support are not tested (this filter does not depend on where the counts
-    fall, so it keeps the FDR guarantee); q-values by Benjamini–Hochberg within each kind.
+    fall, so it keeps the FDR guarantee); q-values by Benjamini–Hochberg within each kind (and
+    group). Reported: q <= alpha, enough complaints now, and the share up by at least min_lift
+    (new words: new_word_lift, i.e. barely seen before).
     """
     c = counts.copy()
     for col in ("count", "n", "baseline_count", "baseline_n"):
         c[col] = c[col].astype("int64")
-    minimum = np.where(c["kind"] == "word", rules.min_word_count, rules.min_count)
-    c = c[(c["n"] > 0) & (c["baseline_n"] > 0)
-          & (c["count"] + c["baseline_count"] >= minimum)].copy()
+    is_word = (c["kind"] == "word").to_numpy()
+    minimum = np.where(is_word, rules.min_word_count, rules.min_count)
+    c = c[((c["n"] > 0) & (c["baseline_n"] > 0)
+           & (c["count"] + c["baseline_count"] >= minimum)).to_numpy()].copy()
     if c.empty:
         return c.assign(share=[], baseline_share=[], lift=[], excess=[], p_value=[], q_value=[])
     c["share"] = c["count"] / c["n"]
@@ -303,38 +313,52 @@ def judge(counts: pd.DataFrame, rules: RisingRules) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         c["lift"] = c["share"] / c["baseline_share"]
     c["p_value"] = fisher_greater(c["count"].to_numpy(), c["n"].to_numpy(),
-                                  c["baseline_count"].to_numpy(), c["baseline_n"].to_numpy())
-    c["q_value"] = c.groupby("kind")["p_value"].transform(
-        lambda p: pd.Series(benjamini_hochberg(p.to_numpy()), index=p.index))
+                                  c["baseline_count"].to_numpy(), c["baseline_n"].to_numpy(),
+                                  mid=rules.mid_p)
+    # Aspects and topics are one family (the same question at two grains), words another.
+    family = (c["kind"] == "word").astype(str) + "\x1f" + c.get("grp", "")
+    q = np.empty(len(c))
+    for key in family.unique():
+        mask = (family == key).to_numpy()
+        q[mask] = benjamini_hochberg(c["p_value"].to_numpy()[mask])
+    c["q_value"] = q
     # Extra complaints per period beyond what the baseline share predicts: the effect size the
     # list is ordered by, so a big aspect that doubled outranks a rare word that quadrupled.
     c["excess"] = (c["count"] - c["n"] * c["baseline_share"]) / c["periods"]
-    need = np.where(c["kind"] == "word", rules.min_word_count, rules.min_count)
-    lift_needed = np.where(c["kind"] == "word", rules.new_word_lift, rules.min_lift)
-    keep = (c["q_value"] <= rules.alpha) & (c["count"] >= need) & (c["lift"] >= lift_needed)
-    return c[keep].sort_values(["excess", "p_value"], ascending=[False, True])
+    is_word = (c["kind"] == "word").to_numpy()
+    need = np.where(is_word, rules.min_word_count, rules.min_count)
+    lift_needed = np.where(is_word, rules.new_word_lift, rules.min_lift)
+    level = np.where(is_word, rules.word_alpha, rules.alpha)
+    keep = (c["q_value"] <= level) & (c["count"] >= need) & (c["lift"] >= lift_needed)
+    return c[keep.to_numpy()].sort_values(["excess", "p_value"], ascending=[False, True])
 
 
 def rising(workspace: WorkspaceLike, by: str = "week", *, rules: RisingRules | None = None,
-           aspect: str | None = None, topic: str | None = None, product: str | None = None,
-           channel: str | None = None, kind: str | None = None,
+           group: str | None = None, aspect: str | None = None, topic: str | None = None,
+           product: str | None = None, channel: str | None = None, kind: str | None = None,
            since: str | pd.Timestamp | None = None, until: str | pd.Timestamp | None = None,
            words: bool = True, exclude: Iterable[str] | None = None,
            examples: int = 3) -> pd.DataFrame:
     """Aspects and topics whose complaint share in the latest period is significantly above
     their trailing baseline, and new words in complaints; strongest (most extra complaints per
-    period) first. Columns: RISING_COLUMNS; `score` = `excess`."""
+    period) first. Columns: RISING_COLUMNS (plus the `group` column, e.g. `product`, when
+    grouped: each group is tested on its own); `score` = `excess`."""
     by = _unit(by)
     rules = rules or RisingRules()
+    if group is not None and group not in ("product", "channel"):
+        raise TextmineError("E015", f"--group {group}", fix="With --rising use product or channel.")
+    grp = f"coalesce(CAST({group} AS VARCHAR), '(unknown)')" if group else "''"
     scope = Scope(product, channel, kind, parse_day(since), parse_day(until, "--until"))
     if exclude is None:
         exclude = generic_words()
+    columns = ([group] if group else []) + list(RISING_COLUMNS)
     with reading(workspace) as ws:
         docs, params = _scoped(ws, scope)
+        docs = f"SELECT *, {grp} AS grp FROM ({docs})"
         latest = ws.con.execute(f"SELECT date_trunc('{by}', max(created_at)) FROM ({docs})",
-                                params).fetchone()[0]
+                                params).fetchall()[0][0]
         if latest is None:
-            return pd.DataFrame(columns=list(RISING_COLUMNS))
+            return pd.DataFrame(columns=columns)
         latest = pd.Timestamp(latest)
         end = latest + _step(by)
         windows = {
@@ -344,22 +368,28 @@ def rising(workspace: WorkspaceLike, by: str = "week", *, rules: RisingRules | N
         if words:
             w_start = latest - _step(by, rules.word_periods - 1)
             windows["word"] = (w_start, w_start - _step(by, rules.baseline), rules.word_periods)
-        counts = _candidate_counts(ws, docs, params, windows, end, sorted(exclude),
+        support = {"aspect": rules.min_count, "topic": rules.min_count,
+                   "word": rules.min_word_count}
+        counts = _candidate_counts(ws, docs, params, windows, end, sorted(exclude), support,
                                    aspect=aspect, topic=topic)
         found = judge(counts, rules)
         if words:
             found = _drop_word_parts(found)
         if aspect or topic:
             wanted = {("aspect", aspect), ("topic", topic)}
-            found = found[[(k, n) in wanted for k, n in zip(found["kind"], found["name"], strict=True)]]
+            asked = [(k, n) in wanted for k, n in zip(found["kind"], found["name"], strict=True)]
+            found = found.loc[np.array(asked, dtype=bool)]
         found = found.copy()
         found["period"] = [_period_label(windows[k][0], end) for k in found["kind"]]
         found["score"] = found["excess"]
         found["examples"] = _examples(ws, docs, params, found, windows, end, examples)
         found["first_seen"] = _first_seen(ws, docs, params, found)
-    return found.reindex(columns=list(RISING_COLUMNS)).reset_index(drop=True)
+    if group:
+        found[group] = found["grp"]
+    return found.reindex(columns=columns).reset_index(drop=True)
 
 
+@lru_cache(maxsize=4)
 def generic_words(lexicons_dir: str | None = None) -> frozenset[str]:
     """Words that say how a customer feels, not what about (filler, opinion, complaint and
     escalation phrases): a surge of 投诉 is no new word, 充电仓断连 is."""
@@ -379,50 +409,54 @@ def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
 
 def _candidate_counts(ws: Workspace, docs: str, params: list[Any],
                       windows: dict[str, tuple[pd.Timestamp, pd.Timestamp, int]],
-                      end: pd.Timestamp, exclude: list[str], *, aspect: str | None,
-                      topic: str | None) -> pd.DataFrame:
-    """Counts per candidate, all in one SQL pass: complaints now and in the baseline, with the
-    number of documents in each window (the denominators of the shares)."""
+                      end: pd.Timestamp, exclude: list[str], support: dict[str, int], *,
+                      aspect: str | None, topic: str | None) -> pd.DataFrame:
+    """Counts per group and candidate in one SQL statement: complaints now and in the baseline,
+    with the number of documents in each window (the denominators of the shares). Candidates
+    with fewer than `support` complaints in both windows together are left out (see `judge`)."""
     lo = min(b for _, b, _ in windows.values())
-    sql_parts: list[str] = []
-    args: list[Any] = []
+    sources = {
+        "aspect": ("SELECT DISTINCT grp, doc_id, created_at, a.aspect AS name FROM "
+                   "(SELECT grp, doc_id, created_at, unnest(aspects) AS a FROM d) "
+                   "WHERE a.polarity = 'negative'", []),
+        "topic": ("SELECT grp, doc_id, created_at, coalesce(topic_label, 'topic ' || topic_id) "
+                  "AS name FROM d WHERE is_complaint AND topic_id >= 0", []),
+    }
+    if "word" in windows:
+        # Tokens of two or more characters, plus adjacent-token pairs that occur verbatim in
+        # the text: new failure modes are often two known words jieba keeps apart (充电仓 + 断连).
+        sources["word"] = ("""SELECT grp, doc_id, created_at, term AS name FROM (
+            SELECT grp, doc_id, created_at, unnest(list_distinct(list_concat(
+                list_filter(tokens, lambda t: length(t) >= 2),
+                list_filter(list_transform(range(1, len(tokens)),
+                                           lambda i: tokens[i] || tokens[i + 1]),
+                            lambda b: contains(text, b))))) AS term
+            FROM d WHERE is_complaint AND tokens IS NOT NULL AND created_at >= ?)
+            WHERE term NOT IN (SELECT unnest(?::VARCHAR[]))
+              AND NOT regexp_full_match(term, '[0-9.,:%-]+')""",
+                           [windows["word"][1].to_pydatetime(), exclude])
+    parts, args, totals = [], [], []
     for kind, (start, base, periods) in windows.items():
-        source_args: list[Any] = []
-        if kind == "aspect":
-            source = ("SELECT doc_id, created_at, a.aspect AS name FROM "
-                      "(SELECT doc_id, created_at, unnest(aspects) AS a FROM d) "
-                      "WHERE a.polarity = 'negative'")
-        elif kind == "topic":
-            source = ("SELECT doc_id, created_at, coalesce(topic_label, 'topic ' || topic_id) "
-                      "AS name FROM d WHERE is_complaint AND topic_id >= 0")
-        else:
-            # Tokens of two or more characters, plus adjacent-token pairs that occur verbatim
-            # in the text: new failure modes are often two known words jieba keeps apart
-            # (充电仓 + 断连).
-            source = """SELECT doc_id, created_at, term AS name FROM (
-                SELECT doc_id, created_at, unnest(list_distinct(list_concat(
-                    list_filter(tokens, lambda t: length(t) >= 2),
-                    list_filter(list_transform(range(1, len(tokens)),
-                                               lambda i: tokens[i] || tokens[i + 1]),
-                                lambda b: contains(text, b))))) AS term
-                FROM d WHERE is_complaint AND tokens IS NOT NULL AND created_at >= ?)
-                WHERE NOT list_contains(?, term) AND NOT regexp_full_match(term, '[0-9.,:%-]+')"""
-            source_args = [base.to_pydatetime(), exclude]
-        sql_parts.append(f"""
-            SELECT '{kind}' AS kind, name,
-                   count(DISTINCT doc_id) FILTER (WHERE created_at >= ?) AS count,
-                   count(DISTINCT doc_id) FILTER (WHERE created_at >= ? AND created_at < ?)
-                       AS baseline_count,
-                   (SELECT count(*) FROM d WHERE created_at >= ?) AS n,
-                   (SELECT count(*) FROM d WHERE created_at >= ? AND created_at < ?) AS baseline_n,
+        source, source_args = sources[kind]
+        parts.append(f"""
+            SELECT grp, '{kind}' AS kind, name, count(*) FILTER (WHERE created_at >= ?) AS count,
+                   count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS baseline_count,
                    {periods} AS periods
-            FROM ({source}) WHERE name IS NOT NULL GROUP BY name""")
-        # Placeholders in text order: the SELECT list's, then the source's.
-        args += [t.to_pydatetime() for t in (start, base, start, start, base, start)]
-        args += source_args
-    sql = (f"WITH d AS (SELECT * FROM ({docs}) WHERE created_at >= ? AND created_at < ?) "
-           + " UNION ALL ".join(sql_parts))
-    frame = ws.query(sql, params + [lo.to_pydatetime(), end.to_pydatetime()] + args)
+            FROM ({source}) WHERE name IS NOT NULL GROUP BY grp, name
+            HAVING count(*) FILTER (WHERE created_at >= ?) >= ?""")
+        args += [start.to_pydatetime(), base.to_pydatetime(), start.to_pydatetime(), *source_args,
+                 base.to_pydatetime(), support[kind]]
+        totals.append(f"SELECT grp, '{kind}' AS kind, "
+                      f"count(*) FILTER (WHERE created_at >= '{start}') AS n, "
+                      f"count(*) FILTER (WHERE created_at >= '{base}' AND created_at < '{start}') "
+                      f"AS baseline_n FROM d GROUP BY grp")
+    head = (f"WITH d AS MATERIALIZED (SELECT grp, doc_id, created_at, text, tokens, is_complaint, "
+            f"aspects, topic_id, topic_label FROM ({docs}) WHERE created_at >= ? AND created_at < ?)")
+    frame = ws.query(f"""{head},
+        c AS ({' UNION ALL '.join(parts)}),
+        t AS ({' UNION ALL '.join(totals)})
+        SELECT c.*, t.n, t.baseline_n FROM c JOIN t USING (grp, kind)""",
+        params + [lo.to_pydatetime(), end.to_pydatetime()] + args)
     for kind, name in (("aspect", aspect), ("topic", topic)):
         if name:
             frame = frame[(frame["kind"] != kind) | (frame["name"] == name)]
@@ -436,13 +470,16 @@ def _drop_word_parts(found: pd.DataFrame) -> pd.DataFrame:
     not 充电仓 and 断连); when the part is used well beyond the pair, the part is the news.
     """
     words = found[found["kind"] == "word"]
-    counts = dict(zip(words["name"], words["count"], strict=True))
+    counts = {(g, w): c for g, w, c in zip(words["grp"], words["name"], words["count"], strict=True)}
     drop = set()
-    for pair, n_pair in counts.items():
-        for part, n_part in counts.items():
-            if part != pair and (pair.startswith(part) or pair.endswith(part)):
-                drop.add(part if n_pair >= 0.8 * n_part else pair)
-    return found[~((found["kind"] == "word") & found["name"].isin(drop))]
+    for (grp, pair), n_pair in counts.items():
+        for (other, part), n_part in counts.items():
+            if other == grp and part != pair and (pair.startswith(part) or pair.endswith(part)):
+                drop.add((grp, part) if n_pair >= 0.8 * n_part else (grp, pair))
+    keys = list(zip(found["grp"], found["name"], strict=True))
+    redundant = np.array([(k == "word" and key in drop) for k, key in zip(found["kind"], keys, strict=True)],
+                         dtype=bool)
+    return found.loc[~redundant]
 
 
 def _examples(ws: Workspace, docs: str, params: list[Any], found: pd.DataFrame,
@@ -451,53 +488,58 @@ def _examples(ws: Workspace, docs: str, params: list[Any], found: pd.DataFrame,
     """The latest k complaints (masked text) behind each reported item."""
     if found.empty or k <= 0:
         return [[] for _ in range(len(found))]
-    names = {kind: found.loc[found["kind"] == kind, "name"].tolist() for kind in windows}
+    names = {kind: sorted(set(found.loc[found["kind"] == kind, "name"])) for kind in windows}
     starts = {kind: windows[kind][0].to_pydatetime() for kind in windows}
     frame = ws.query(f"""
         WITH d AS ({docs}),
         hits AS (
-            SELECT 'aspect' AS kind, a.aspect AS name, doc_id, created_at, a.evidence AS evidence, text
-            FROM (SELECT doc_id, created_at, text, unnest(aspects) AS a FROM d WHERE created_at >= ?)
+            SELECT grp, 'aspect' AS kind, a.aspect AS name, doc_id, created_at,
+                   a.evidence AS evidence, text
+            FROM (SELECT grp, doc_id, created_at, text, unnest(aspects) AS a FROM d
+                  WHERE created_at >= ?)
             WHERE a.polarity = 'negative' AND list_contains(?, a.aspect)
             UNION ALL
-            SELECT 'topic', coalesce(topic_label, 'topic ' || topic_id), doc_id, created_at, NULL, text
+            SELECT grp, 'topic', coalesce(topic_label, 'topic ' || topic_id), doc_id, created_at,
+                   NULL, text
             FROM d WHERE created_at >= ? AND is_complaint
                 AND list_contains(?, coalesce(topic_label, 'topic ' || topic_id))
             UNION ALL
-            SELECT 'word', w.name, doc_id, created_at, NULL, text
+            SELECT grp, 'word', w.name, doc_id, created_at, NULL, text
             FROM d, (SELECT unnest(?::VARCHAR[]) AS name) w
             WHERE d.created_at >= ? AND is_complaint AND contains(d.text, w.name)),
-        ranked AS (SELECT DISTINCT ON (kind, name, doc_id) * FROM hits WHERE created_at < ?)
-        SELECT kind, name, doc_id, created_at, left(text, 120) AS text, evidence FROM (
-            SELECT *, row_number() OVER (PARTITION BY kind, name ORDER BY created_at DESC, doc_id)
-                AS rn FROM ranked) WHERE rn <= ?
-        ORDER BY kind, name, created_at DESC
+        ranked AS (SELECT DISTINCT ON (grp, kind, name, doc_id) * FROM hits WHERE created_at < ?)
+        SELECT grp, kind, name, doc_id, created_at, left(text, 120) AS text, evidence FROM (
+            SELECT *, row_number() OVER (PARTITION BY grp, kind, name
+                                         ORDER BY created_at DESC, doc_id) AS rn FROM ranked)
+        WHERE rn <= ? ORDER BY grp, kind, name, created_at DESC
     """, params + [starts["aspect"], names.get("aspect", []), starts["topic"],
                    names.get("topic", []), names.get("word", []),
                    starts.get("word", starts["aspect"]), end.to_pydatetime(), k])
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in frame.itertuples(index=False):
         item = {"doc_id": row.doc_id, "created_at": pd.Timestamp(row.created_at).isoformat(sep=" "),
                 "text": row.text}
         if isinstance(row.evidence, str):
             item["evidence"] = row.evidence
-        grouped.setdefault((row.kind, row.name), []).append(item)
-    return [grouped.get((kind, name), []) for kind, name in zip(found["kind"], found["name"], strict=True)]
+        grouped.setdefault((row.grp, row.kind, row.name), []).append(item)
+    return [grouped.get(key, []) for key in
+            zip(found["grp"], found["kind"], found["name"], strict=True)]
 
 
 def _first_seen(ws: Workspace, docs: str, params: list[Any], found: pd.DataFrame) -> list[Any]:
-    """For new words: the first complaint that used the word (in the whole scope)."""
-    words = found.loc[found["kind"] == "word", "name"].tolist()
+    """For new words: the day of the first complaint that used the word (in the whole scope)."""
+    words = sorted(set(found.loc[found["kind"] == "word", "name"]))
     if not words:
         return [None] * len(found)
     frame = ws.query(f"""
-        SELECT w.name, min(d.created_at) AS first_seen
+        SELECT d.grp, w.name, min(d.created_at) AS first_seen
         FROM ({docs}) d, (SELECT unnest(?::VARCHAR[]) AS name) w
-        WHERE d.is_complaint AND contains(d.text, w.name) GROUP BY 1
+        WHERE d.is_complaint AND contains(d.text, w.name) GROUP BY 1, 2
     """, params + [words])
-    seen = dict(zip(frame["name"], frame["first_seen"], strict=True))
-    return [f"{pd.Timestamp(seen[n]):%Y-%m-%d}" if k == "word" and n in seen else None
-            for k, n in zip(found["kind"], found["name"], strict=True)]
+    seen = {(g, n): f"{pd.Timestamp(t):%Y-%m-%d}"
+            for g, n, t in zip(frame["grp"], frame["name"], frame["first_seen"], strict=True)}
+    return [seen.get((g, n)) if k == "word" else None
+            for g, k, n in zip(found["grp"], found["kind"], found["name"], strict=True)]
 
 
 def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         until: str = typer.Option(None, "--until", help="Up to and including this date."),
         rising: bool = typer.Option(False, "--rising", help="List what rose in the latest period."),
         baseline: int = typer.Option(12, "--baseline", help="--rising: trailing periods compared with."),
-        alpha: float = typer.Option(0.05, "--alpha", help="--rising: false discovery rate."),
+        alpha: float = typer.Option(0.05, "--alpha", help="--rising: false discovery rate for aspects and topics."),
         min_count: int = typer.Option(5, "--min-count", help="--rising: complaints needed in the latest period."),
         no_words: bool = typer.Option(False, "--no-words", help="--rising: skip new words."),
         fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
 
             frame = find_rising(ws, by, rules=RisingRules(baseline=baseline, alpha=alpha,
                                                           min_count=min_count),
-                                aspect=aspect, topic=topic, product=product, channel=channel,
+                                group=group, aspect=aspect, topic=topic, product=product, channel=channel,
                                 kind=kind, since=since, until=until, words=not no_words)
         else:
             from textmine.trends import trends
@@ -110,8 +110,9 @@ def register(app: typer.Typer) -> None:
         shown["q"] = shown["q_value"].map(lambda v: f"{v:.2g}")
         shown["example"] = shown["examples"].map(
             lambda ex: (ex[0]["text"][:40] if ex else ""))
-        _print_table(shown, ["kind", "name", "period", "now", "before", "lift", "+/period", "q",
-                             "example"])
+        grouped = [c for c in ("product", "channel") if c in shown.columns]
+        _print_table(shown, [*grouped, "kind", "name", "period", "now", "before", "lift",
+                             "+/period", "q", "example"])
 
     def _print_trends(frame) -> None:  # type: ignore[no-untyped-def]
         shown = frame.copy()
