@@ -300,7 +300,7 @@ def _store_orders(ws: Workspace, staged: pd.DataFrame,
     _run(ws, "DELETE FROM orders")
     _run(ws, "INSERT INTO orders BY NAME SELECT customer_id, order_id, ordered_at, amount, "
          "source, source_row, now()::TIMESTAMP AS imported_at FROM _ord WHERE rn = 1")
-    stored = ws.count("orders")
+    stored = _run(ws, "SELECT count(*) FROM orders")[0][0]
     _run(ws, "DROP TABLE _ord")
     if len(conflict):
         rejects = pd.concat([rejects, make_rejects(
@@ -340,7 +340,7 @@ def match_report(ws: Workspace) -> dict[str, Any]:
         report["crm_customers_with_documents"] = int(_run(
             ws, f"SELECT count(*) FROM (SELECT customer_id FROM ({sides['crm']}) "
             f"INTERSECT SELECT customer_id FROM ({sides['documents']}))")[0][0])
-    if "orders" in sides and ws.count("orders"):
+    if "orders" in sides and _run(ws, "SELECT count(*) FROM orders")[0][0]:
         report["order_customers_not_in_crm"] = only("orders", "crm")
         report["crm_customers_without_orders"] = only("crm", "orders")
     return report
@@ -451,7 +451,7 @@ def _profiles_sql(ws: Workspace, since: pd.Timestamp | None, until: pd.Timestamp
     from textmine.trends import end_of_day
 
     have_crm = ws.has_table("customers")
-    have_orders = ws.has_table("orders") and ws.count("orders") > 0
+    have_orders = ws.has_table("orders") and _run(ws, "SELECT count(*) FROM orders")[0][0] > 0
     lo = since.to_pydatetime() if since is not None else datetime(1900, 1, 1)
     hi = end_of_day(until).to_pydatetime() if until is not None else datetime(9999, 1, 1)
     crm = ("SELECT * FROM customers" if have_crm else
