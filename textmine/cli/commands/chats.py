@@ -55,12 +55,16 @@ def register(app: typer.Typer) -> None:
             frame = list_sessions(ws, top, bad_only=bad, escalated_only=escalated,
                                   repeat_only=repeat, customer_id=customer)
         if json_out:
-            print_json(frame.to_dict(orient="records"))
+            print_json(_records(frame))
             return
-        shown = frame.assign(
-            escalation_reasons=frame["escalation_reasons"].map(_joined),
-            risk_reasons=frame["risk_reasons"].map(_joined),
-            started_at=frame["started_at"].dt.strftime("%Y-%m-%d %H:%M"))
+        shown = pd.DataFrame({
+            "session": frame["session_id"], "customer": frame["customer_id"],
+            "started": frame["started_at"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
+            "turns": frame["n_turns"], "end": frame["sentiment_end"],
+            "min": frame["sentiment_min"], "risk": frame["risk"],
+            "escalation": frame["escalation_reasons"].map(_joined),
+            "repeat": frame["repeat_contact"].map({True: "yes", False: ""}),
+            "why": frame["risk_reasons"].map(_joined)})
         with pd.option_context("display.max_columns", 50, "display.width", 250,
                                "display.float_format", "{:.2f}".format,
                                "display.unicode.east_asian_width", True):
@@ -79,7 +83,7 @@ def register(app: typer.Typer) -> None:
         with open_workspace(resolve_workspace(workspace), read_only=True) as ws:
             turns = session_turns(ws, session_id)
         if json_out:
-            print_json(turns.to_dict(orient="records"))
+            print_json(_records(turns))
             return
         for row in turns.itertuples():
             mood = "" if pd.isna(row.sentiment) else f" [{row.sentiment:.2f}]"
@@ -87,6 +91,17 @@ def register(app: typer.Typer) -> None:
                 (" ⚑未解决" if row.unresolved is not None and row.unresolved is not pd.NA
                  and bool(row.unresolved) else "")
             typer.echo(f"{row.turn:>3} {row.role or '?':<8}{mood}{flags} {row.text}")
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for JSON: NaN/NaT become null, lists stay lists."""
+    rows = frame.to_dict(orient="records")
+    return [{k: (_list(v) if isinstance(v, np.ndarray) else None if _missing(v) else v)
+             for k, v in row.items()} for row in rows]
+
+
+def _missing(value: object) -> bool:
+    return not isinstance(value, (list, tuple, np.ndarray)) and bool(pd.isna(value))
 
 
 def _list(value: object) -> list:
