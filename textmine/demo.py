@@ -34,6 +34,36 @@ def sentiment_split(ws: Workspace) -> dict[str, int]:
     return {str(p): int(c) for p, c in rows}
 
 
+def customers_and_trends(corpora: Path, workspace: Path, out_dir: Path, echo: Echo) -> dict[str, Any]:
+    """Import the CRM export and orders, print who to call back and what is rising."""
+    from textmine.customers import follow_up_list, import_customers, write_follow_up
+    from textmine.trends import json_records, rising
+
+    orders = corpora / "orders.csv"
+    result = import_customers(workspace, corpora / "customers.csv",
+                              orders if orders.exists() else None).to_dict()
+    crm, match = result["customers"], result["matching"]
+    echo(f"customers in {crm['in']} · stored {crm['stored']} · duplicates {crm['duplicates']}"
+         f" · reviewers not in CRM {match['document_customers_not_in_crm']['count']}"
+         f" · CRM customers never in contact {match['crm_customers_without_documents']['count']}")
+    follow = follow_up_list(workspace, top=50)
+    write_follow_up(follow, out_dir / "follow_up.xlsx")
+    echo("follow-up (top 5 of the last 30 days):")
+    for row in follow.head(5).itertuples(index=False):
+        echo(f"  {row.rank}. {row.customer_id}  {row.reason}")
+    found = rising(workspace, "week")
+    for kind, title in (("aspect", "rising aspects"), ("topic", "rising topics"),
+                        ("word", "new words")):
+        items = found[found["kind"] == kind]
+        if len(items):
+            echo(f"{title}: " + ", ".join(
+                f"{r.name} {r.share:.0%} ({r.count}/{r.n}) vs {r.baseline_share:.0%}"
+                for r in items.itertuples(index=False)))
+    echo(f"follow-up list: {out_dir / 'follow_up.xlsx'}  (try: textmine trends --rising -w {workspace})")
+    return {"import": result, "follow_up": json_records(follow.head(10)),
+            "rising": json_records(found)}
+
+
 def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.duckdb",
              out_dir: str | Path = "out", echo: Echo = print,
              config: Config | None = None) -> dict[str, Any]:
@@ -81,6 +111,9 @@ def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.
     echo("top complaint words: " + ", ".join(f"{w} {c}" for w, c in words))
     echo(f"workspace: {workspace}  (try: textmine sql -w {workspace} "
          "\"SELECT product, count(*) FROM documents GROUP BY 1\")")
+
+    if (corpora / "customers.csv").exists():
+        summary["customers"] = customers_and_trends(corpora, workspace, out_dir, echo)
 
     # Keep this last: the report shows whatever the steps above put in the workspace.
     from textmine.report import build_report
