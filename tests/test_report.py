@@ -194,6 +194,7 @@ def test_workspace_with_only_chats(tmp_path: Path) -> None:
     ws_path = build(tmp_path / "ws.duckdb", reviews=0, sessions=120)
     html, info = _report(ws_path, tmp_path)
     assert 'id="chart-chats"' in html and 'id="chart-volume"' in html
+    assert any("没有评论" in m for m in info["missing"])
     assert any("方面" in m for m in info["missing"])
     assert any("主题" in m for m in info["missing"])
 
@@ -244,3 +245,23 @@ def test_bad_options_are_one_line_errors(full_ws: Path, tmp_path: Path, args: li
                                  *args])
     assert result.exit_code == 2
     assert not (tmp_path / "r.html").exists()
+
+
+def test_reads_a_parquet_folder_workspace(full_ws: Path, tmp_path: Path) -> None:
+    import json
+
+    import duckdb
+
+    folder = tmp_path / "spark_out"
+    con = duckdb.connect(str(full_ws), read_only=True)
+    for table in ("documents", "sessions"):
+        (folder / table).mkdir(parents=True)
+        con.execute(f"COPY (SELECT * FROM {table}) TO '{folder / table / 'part-0.parquet'}' "
+                    "(FORMAT parquet)")
+    n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+    con.close()
+    (folder / "run.json").write_text(json.dumps({"in": n + 2, "stored": n, "duplicates": 0,
+                                                 "rejected": 2}))
+    html, info = _report(folder, tmp_path)
+    assert 'id="chart-volume"' in html and 'id="chart-chats"' in html
+    assert f"读入 {n + 2:,} 行" in html and "拒收 2" in html

@@ -249,7 +249,9 @@ def _volume(q: _Query) -> Section:
     weekly = _weekly(q)
     if int(weekly["docs"].sum()) == 0:
         return Section(False, "所选时间段及之前 13 周没有客户反馈。", {"weekly": weekly})
-    return Section(True, tables={"weekly": weekly})
+    reviews = q.one("SELECT count(*) FROM documents WHERE kind = 'review'")[0]
+    note = "" if reviews else "工作区中没有评论，只有客服聊天：反馈和投诉只来自客户在聊天中的发言。"
+    return Section(True, note, tables={"weekly": weekly})
 
 
 def _aspects(q: _Query) -> Section:
