@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,17 +28,40 @@ class SentimentModel(Protocol):
     def predict_proba(self, batch: pd.DataFrame) -> np.ndarray: ...
 
 
+SHIPPED_MODEL = "sentiment_default.npz"
+
+
+def shipped_model_path() -> Path:
+    """The default model file installed with the package (textmine/models/)."""
+    return Path(str(resources.files("textmine.models"))) / SHIPPED_MODEL
+
+
 def load_model(name: str, lexicons: Lexicons) -> SentimentModel:
-    """'snownlp' (the baseline), 'default' (the shipped model) or a path to a saved model."""
+    """'default' (the shipped model), 'snownlp' (the baseline), 'lexicon' (rules) or a path."""
     if name in ("snownlp", "baseline"):
         from textmine.sentiment.snownlp_baseline import SnowNLPBaseline
 
         return SnowNLPBaseline()
-    if name == "default":
+    if name == "lexicon":
+        from textmine.sentiment.lexicon import LexiconScorer
+
+        return LexiconScorer(lexicons)
+    path = shipped_model_path() if name == "default" else Path(name)
+    if name == "default" and not path.is_file():  # TEMPORARY until the shipped model lands
         from textmine.sentiment.snownlp_baseline import SnowNLPBaseline
 
         return SnowNLPBaseline()
-    raise TextmineError("E016", name, fix="Use --model snownlp, default, or a saved model path.")
+    if not path.is_file():
+        raise TextmineError("E016", name, where=str(path),
+                            fix="Use --model default, snownlp, lexicon, or the path of a model "
+                                "saved by `textmine train sentiment`.")
+    from textmine.sentiment.ngram import NgramModel
+
+    try:
+        return NgramModel.load(path, lexicons)
+    except (OSError, ValueError, KeyError) as exc:
+        raise TextmineError("E016", f"{type(exc).__name__}: {exc}", where=str(path),
+                            fix="Re-create it with `textmine train sentiment`.") from exc
 
 
 def polarity(sentiment: np.ndarray | pd.Series, low: float, high: float) -> np.ndarray:

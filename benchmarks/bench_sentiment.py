@@ -1,0 +1,256 @@
+"""Sentiment figures for the README: every model on every labeled set, cross-domain and in-domain.
+
+Usage: python benchmarks/bench_sentiment.py [--only cross,cv,loco,rating,absa,speed,band]
+                                             [--out results.json]
+
+Sets (../shared/data, skipped when absent): online_shopping_10_cats (10 categories),
+chnsenticorp_htl_all (hotel; the same reviews as the shopping set's 酒店 category, so a model
+that saw one is never tested on the other), conversation_sentiment/sentiment_XS_test.txt
+(hand-labelled chatbot utterances: test only), shampoo_absa (aspect polarity), and
+corpora/reviews.csv (our star-rated sample). Models are trained with the same recipe as
+`textmine train sentiment` (NgramSettings defaults). Benchmarks print; they never assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sentiment_data as data  # noqa: E402
+
+from textmine.config import Config  # noqa: E402
+from textmine.lexicons import load_lexicons  # noqa: E402
+from textmine.sentiment import load_model  # noqa: E402
+from textmine.sentiment.metrics import binary_scores  # noqa: E402
+from textmine.sentiment.ngram import NgramModel, NgramSettings  # noqa: E402
+
+LEXICONS = load_lexicons()
+BASELINES = ("snownlp", "lexicon")
+
+
+def fmt(scores: dict) -> str:
+    return f"{scores['accuracy']:.3f} / {scores['roc_auc']:.3f}"
+
+
+def baselines(frame: pd.DataFrame) -> dict[str, dict]:
+    return {name: binary_scores(frame["label"], load_model(name, LEXICONS).predict_proba(frame))
+            for name in BASELINES}
+
+
+def fit(frame: pd.DataFrame, **overrides) -> NgramModel:
+    return NgramModel(NgramSettings(**overrides), lexicons=LEXICONS).fit(frame, frame["label"])
+
+
+def cross_domain(sets: dict[str, pd.DataFrame], results: dict) -> None:
+    """Train on one domain, test on another (the hotel overlap kept apart)."""
+    shop, hotel, conv = sets.get("shopping"), sets.get("hotel"), sets.get("conversation_test")
+    rows = []
+    if shop is not None and hotel is not None:
+        non_hotel = shop[shop["group"] != "酒店"]
+        model = fit(non_hotel)
+        rows.append(("shopping without 酒店 → hotel (chnsenticorp)", hotel, model))
+        if conv is not None:
+            rows.append(("shopping without 酒店 → conversation test", conv, model))
+    if shop is not None and hotel is not None and conv is not None:
+        both = pd.concat([shop, hotel]).drop_duplicates("text")
+        rows.append(("shopping + hotel → conversation test", conv, fit(both)))
+    out = results.setdefault("cross_domain", [])
+    for name, test, model in rows:
+        row = {"split": name, "n": len(test),
+               "ngram": binary_scores(test["label"], model.predict_proba(test)), **baselines(test)}
+        out.append(row)
+        print(f"  {name:<48} ngram {fmt(row['ngram'])} · lexicon {fmt(row['lexicon'])} · "
+              f"snownlp {fmt(row['snownlp'])}", flush=True)
+
+
+def leave_one_category_out(shop: pd.DataFrame, results: dict) -> None:
+    """Each shopping category tested by a model trained on the other nine."""
+    rows, pooled = [], []
+    for cat in sorted(shop["group"].unique()):
+        train, test = shop[shop["group"] != cat], shop[shop["group"] == cat]
+        proba = fit(train).predict_proba(test)
+        pooled.append(pd.DataFrame({"label": test["label"].to_numpy(), "proba": proba}))
+        row = {"category": cat, "n": len(test),
+               "ngram": binary_scores(test["label"], proba), **baselines(test)}
+        rows.append(row)
+        print(f"  {cat:<6} ngram {fmt(row['ngram'])} · lexicon {fmt(row['lexicon'])} · "
+              f"snownlp {fmt(row['snownlp'])}", flush=True)
+    mean = {m: {k: round(float(np.mean([r[m][k] for r in rows])), 4)
+                for k in ("accuracy", "macro_f1", "roc_auc")} for m in ("ngram", *BASELINES)}
+    print(f"  mean   ngram {fmt(mean['ngram'])} · lexicon {fmt(mean['lexicon'])} · "
+          f"snownlp {fmt(mean['snownlp'])}")
+    results["leave_one_category_out"] = {"categories": rows, "mean": mean}
+    results["_pooled_loco"] = pd.concat(pooled)
+
+
+def in_domain_cv(sets: dict[str, pd.DataFrame], results: dict) -> None:
+    """5-fold cross-validation with the `train` recipe (the issue's in-domain bar)."""
+    from textmine.sentiment.train import cross_validate
+
+    out = results.setdefault("cross_validation", [])
+    for name in ("shopping", "hotel"):
+        frame = sets.get(name)
+        if frame is None:
+            continue
+        t0 = time.perf_counter()
+        cv = cross_validate(frame, frame["label"].to_numpy(), NgramSettings(), folds=5,
+                            lexicons=LEXICONS)
+        row = {"set": name, "n": len(frame), "ngram": {k: cv[k] for k in
+                                                      ("accuracy", "macro_f1", "roc_auc")},
+               **baselines(frame), "seconds": round(time.perf_counter() - t0)}
+        out.append(row)
+        print(f"  {name:<10} 5-fold ngram {fmt(row['ngram'])} · lexicon {fmt(row['lexicon'])} "
+              f"· snownlp {fmt(row['snownlp'])}", flush=True)
+
+
+def neutral_band(pooled: pd.DataFrame, results: dict) -> None:
+    """Bins of P(positive) whose observed positive rate is between 1/3 and 2/3 (odds within
+    2:1 either way) on out-of-domain predictions: that range is the neutral band."""
+    bins = np.linspace(0, 1, 21)
+    pooled = pooled.assign(bin=np.clip(np.digitize(pooled["proba"], bins) - 1, 0, 19))
+    table = pooled.groupby("bin").agg(n=("label", "size"), positive_rate=("label", "mean"))
+    table["low"] = bins[table.index]
+    uncertain = table[(table["positive_rate"] > 1 / 3) & (table["positive_rate"] < 2 / 3)]
+    low = float(uncertain["low"].min()) if len(uncertain) else 0.5
+    high = float(uncertain["low"].max() + 0.05) if len(uncertain) else 0.5
+    inside = (pooled["proba"] >= low) & (pooled["proba"] < high)
+    outside = pooled[~inside]
+    accuracy = float(((outside["proba"] >= 0.5) == (outside["label"] == 1)).mean())
+    results["neutral_band"] = {"low": round(low, 2), "high": round(high, 2),
+                               "share_neutral": round(float(inside.mean()), 4),
+                               "accuracy_outside": round(accuracy, 4),
+                               "bins": table.round(3).reset_index().to_dict("records")}
+    print(f"  band [{low:.2f}, {high:.2f}): {inside.mean():.1%} of reviews neutral; accuracy "
+          f"outside the band {accuracy:.3f}")
+
+
+def rating_weak_labels(results: dict) -> None:
+    """corpora/reviews.csv: train on stars (80 %), test on the held-out 20 % of rows."""
+    from sklearn.model_selection import train_test_split
+
+    from textmine.sentiment.train import prepare_texts, rating_labels
+
+    frame = pd.read_csv(data.REPO / "corpora" / "reviews.csv", dtype=str)
+    frame = frame[frame["评论内容"].fillna("").str.strip() != ""].reset_index(drop=True)
+    labels, used = rating_labels(frame["评分"])
+    frame = frame[used].reset_index(drop=True).assign(label=labels[used])
+    batch = prepare_texts(frame["评论内容"], Config()).assign(label=frame["label"].to_numpy())
+    train, test = train_test_split(batch, test_size=0.2, random_state=0, stratify=batch["label"])
+    models = {"stars only": fit(train), "stars on top of default (--base default)":
+              fit(train, base="default"), "default": load_model("default", LEXICONS),
+              "lexicon": load_model("lexicon", LEXICONS), "snownlp": load_model("snownlp", LEXICONS)}
+    rows = []
+    for name, model in models.items():
+        rows.append({"model": name, **binary_scores(test["label"], model.predict_proba(test))})
+        print(f"  {name:<42} {fmt(rows[-1])} (n={len(test)}, trained on {len(train)})")
+    results["rating_weak_labels"] = rows
+
+
+def aspects_on_shampoo(results: dict) -> None:
+    """shampoo_absa test: the polarity of the clause holding each target term."""
+    from textmine.aspects import AspectFinder
+    from textmine.clean import clean_texts
+    from textmine.segment import Segmenter
+
+    if not data.ABSA["test"].exists():
+        return
+    records = data.read_absa(data.ABSA["test"])
+    segmenter, finder = Segmenter(LEXICONS), AspectFinder(LEXICONS)
+    cleaned = clean_texts(records["text"]).tolist()
+    prefixes = clean_texts(records.apply(lambda r: r["text"][: r["start"]], axis=1)).tolist()
+    predicted, covered = [], []
+    for text, prefix, target in zip(cleaned, prefixes, records["target"], strict=True):
+        words = segmenter.cut(text)
+        target = clean_texts(pd.Series([target]))[0]
+        hits = [i for i in range(len(text)) if text.startswith(target, i)]
+        at = min(hits, key=lambda i: abs(i - len(prefix))) if hits else len(prefix)
+        spans = finder.scorer.spans(words)
+        offsets = np.cumsum([0] + [len(w) for w in words])
+        clause = next((s for s in spans if offsets[s[0]] <= at < offsets[s[1]]), None)
+        score = clause[2] if clause else 0.0
+        predicted.append("positive" if score > 0 else "negative" if score < 0 else "neutral")
+        named = {a["aspect"] for a in finder.find(words[clause[0]:clause[1]])} if clause else set()
+        covered.append(bool(named))
+    from sklearn.metrics import classification_report
+
+    report = classification_report(records["polarity"], predicted, output_dict=True,
+                                   zero_division=0)
+    row = {"n": len(records), "accuracy": round(report["accuracy"], 4),
+           "macro_f1": round(report["macro avg"]["f1-score"], 4),
+           "per_class": {c: {k: round(report[c][k], 3) for k in ("precision", "recall", "f1-score")}
+                         | {"n": int(report[c]["support"])}
+                         for c in ("positive", "neutral", "negative")},
+           "target_clause_names_an_aspect": round(float(np.mean(covered)), 4)}
+    results["aspects_shampoo"] = row
+    print(f"  clause polarity of {row['n']} target terms: accuracy {row['accuracy']:.3f}, "
+          f"macro-F1 {row['macro_f1']:.3f}; per class {json.dumps(row['per_class'])}; "
+          f"target clause names a taxonomy aspect: {row['target_clause_names_an_aspect']:.1%}")
+
+
+def speed(sets: dict[str, pd.DataFrame], results: dict) -> None:
+    """Single-core docs/s of each model and of the aspects stage on 20,000 shopping reviews."""
+    from textmine.aspects import AspectFinder
+
+    frame = sets["shopping"].sample(20000, random_state=1)
+    out = {}
+    for name in ("default", "lexicon", "snownlp"):
+        model = load_model(name, LEXICONS)
+        model.predict_proba(frame.iloc[:100])
+        t0 = time.perf_counter()
+        for start in range(0, len(frame), 5000):
+            model.predict_proba(frame.iloc[start:start + 5000])
+        out[name] = round(len(frame) / (time.perf_counter() - t0))
+    finder = AspectFinder(LEXICONS)
+    t0 = time.perf_counter()
+    for words in frame["_words"]:
+        finder.find(words)
+    out["aspects stage"] = round(len(frame) / (time.perf_counter() - t0))
+    results["docs_per_s_single_core"] = out
+    print("  " + " · ".join(f"{k} {v:,} docs/s" for k, v in out.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="cross,loco,band,cv,rating,absa,speed")
+    parser.add_argument("--out", default=None, help="Also write the figures as JSON.")
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    sets = {name: frame for name in ("shopping", "hotel", "conversation_test")
+            if (frame := data.prepare(name)) is not None}
+    print("sets:", ", ".join(f"{k} {len(v):,}" for k, v in sets.items()) or "none found")
+    results: dict = {}
+    steps = [("cross", "cross-domain (accuracy / ROC-AUC)", lambda: cross_domain(sets, results)),
+             ("loco", "leave one shopping category out",
+              lambda: leave_one_category_out(sets["shopping"], results)),
+             ("band", "neutral band from the leave-one-category-out predictions",
+              lambda: neutral_band(results["_pooled_loco"], results)),
+             ("cv", "in-domain 5-fold cross-validation", lambda: in_domain_cv(sets, results)),
+             ("rating", "star ratings as weak labels (corpora/reviews.csv)",
+              lambda: rating_weak_labels(results)),
+             ("absa", "aspect polarity on shampoo_absa test", lambda: aspects_on_shampoo(results)),
+             ("speed", "scoring speed after segmentation, one core", lambda: speed(sets, results))]
+    for key, title, step in steps:
+        if key not in parts or (key in ("loco", "band", "speed") and "shopping" not in sets):
+            continue
+        if key == "band" and "_pooled_loco" not in results:
+            continue
+        print(f"{title}:", flush=True)
+        t0 = time.perf_counter()
+        step()
+        print(f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
+    results.pop("_pooled_loco", None)
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""`textmine evaluate sentiment` and `textmine train sentiment` through the CLI, on small files."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import CORPORA
+from textmine.cli import app
+from textmine.config import Config
+from textmine.lexicons import load_lexicons
+from textmine.sentiment import load_model
+from textmine.sentiment.ngram import NgramModel
+
+POSITIVE = ["质量很好，很满意", "物流很快，包装完好", "非常好用，推荐购买", "客服态度很好",
+            "性价比高，值得购买", "味道不错，还会回购", "做工精致，穿着舒服", "效果很好，好评"]
+NEGATIVE = ["质量太差了", "物流太慢，等了一个星期", "用了两天就坏了，垃圾", "客服态度恶劣",
+            "不值这个价，后悔买了", "味道很难吃", "做工粗糙，线头很多", "差评，退货"]
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result
+
+
+@pytest.fixture
+def labeled(tmp_path):
+    path = tmp_path / "labeled.csv"
+    pd.DataFrame({"评论内容": POSITIVE + NEGATIVE + ["", "还行"],
+                  "情感": ["正面"] * 8 + ["负面"] * 8 + ["正面", "未知"]}).to_csv(path, index=False)
+    return path
+
+
+def test_evaluate_prints_the_contract_keys(labeled):
+    result = run("evaluate", "sentiment", str(labeled), "--text-col", "评论内容",
+                 "--label-col", "情感", "--model", "lexicon", "--json")
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert {"accuracy", "macro_f1", "roc_auc", "n", "docs_per_s"} <= set(figures)
+    assert figures["n"] == 16  # the empty text is dropped, the unknown label skipped
+    assert figures["skipped"] == 1
+    assert figures["accuracy"] >= 0.9 and figures["roc_auc"] >= 0.9
+
+
+def test_evaluate_names_a_missing_label_column(labeled):
+    result = run("evaluate", "sentiment", str(labeled), "--label-col", "label")
+    assert result.exit_code == 2
+    assert "E007" in result.output and "情感" in result.output
+
+
+def test_train_with_ratings_leaves_the_middle_out_and_saves_one_file(tmp_path):
+    out = tmp_path / "stars.npz"
+    result = run("train", "sentiment", str(CORPORA / "reviews.csv"), "--text-col", "评论内容",
+                 "--rating-col", "评分", "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(result.output)
+    stars = pd.read_csv(CORPORA / "reviews.csv", dtype=str)
+    stars = stars[stars["评论内容"].fillna("").str.strip() != ""]["评分"].astype(int)
+    assert recorded["training"]["n"] == int(((stars <= 2) | (stars >= 4)).sum())
+    assert recorded["training"]["negative"] == int((stars <= 2).sum())
+    assert recorded["training"]["rows_left_out"] == int((stars == 3).sum())
+    assert out.is_file() and list(tmp_path.iterdir()) == [out]
+    model = load_model(str(out), load_lexicons())
+    assert isinstance(model, NgramModel)
+    assert model.info["training"]["rating_col"] == "评分"
+    assert set(model.info["validation"]) >= {"accuracy", "roc_auc"}
+
+
+def test_train_needs_exactly_one_label_source(labeled, tmp_path):
+    result = run("train", "sentiment", str(labeled), "--text-col", "评论内容", "-o",
+                 str(tmp_path / "m.npz"))
+    assert result.exit_code == 2 and "E015" in result.output
+
+
+def test_saved_model_scores_files_in_worker_processes(labeled, tmp_path):
+    """A model path travels in the picklable Config; spawned workers load it themselves."""
+    from textmine.pipeline import apply_to_frame
+
+    model = tmp_path / "m.npz"
+    assert run("train", "sentiment", str(labeled), "--text-col", "评论内容", "--label-col", "情感",
+               "-o", str(model)).exit_code == 0
+    frame = pd.DataFrame({"text": (POSITIVE + NEGATIVE) * 2})
+    config = Config(sentiment_model=str(model), workers=2, batch_size=8)
+    scored = apply_to_frame(frame, "text", ("clean", "segment", "sentiment"), config)
+    labels = [1] * 8 + [0] * 8
+    assert ((scored["sentiment"].to_numpy() >= 0.5).astype(int) == labels * 2).all()

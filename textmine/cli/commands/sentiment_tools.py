@@ -1,0 +1,101 @@
+"""`textmine evaluate sentiment` and `textmine train sentiment`: measure and build models."""
+
+from __future__ import annotations
+
+import typer
+
+from textmine.cli.common import handle_errors, print_json
+
+EVALUATE_HELP = """Score a labeled file with a sentiment model and print accuracy, macro-F1, ROC-AUC.
+
+Labels may be 0/1, neg/pos, negative/positive or 负面/正面; other values are skipped.
+docs/s covers cleaning, segmentation and scoring.
+
+Example:
+
+    textmine evaluate sentiment 标注评论.csv --text-col 评论内容 --label-col 情感 --model snownlp
+"""
+
+TRAIN_HELP = """Train a sentiment model (TF-IDF word + character n-grams, logistic regression,
+calibrated) from labeled rows or from star ratings, and save it as one file.
+
+With --rating-col, stars <= --negative-max are negative, stars >= --positive-min positive and
+the middle is left out. Use the saved file anywhere with --model PATH.
+
+Example:
+
+    textmine train sentiment 评论导出.csv --text-col 评论内容 --rating-col 评分 -o 我的模型.npz
+"""
+
+
+def register(app: typer.Typer) -> None:
+    evaluate = typer.Typer(help="Measure a model on labeled data.", no_args_is_help=True)
+    train = typer.Typer(help="Train a model from your own data.", no_args_is_help=True)
+    app.add_typer(evaluate, name="evaluate")
+    app.add_typer(train, name="train")
+
+    @evaluate.command("sentiment", help=EVALUATE_HELP)
+    @handle_errors
+    def evaluate_sentiment(
+        file: str = typer.Argument(..., help="Labeled file (.csv .xlsx .jsonl .parquet …)."),
+        text_col: str = typer.Option(None, "--text-col", help="Column with the text (e.g. 评论内容)."),
+        label_col: str = typer.Option(..., "--label-col", help="Column with 0/1 or 负面/正面 labels."),
+        model: str = typer.Option(None, "--model", help="default, snownlp, lexicon or a saved model path."),
+        lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
+        json_out: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    ) -> None:
+        from textmine.config import load_config
+        from textmine.sentiment.evaluate import evaluate_file
+
+        config = load_config(lexicons=lexicons)
+        result = evaluate_file(file, text_col, label_col, model=model, config=config)
+        if json_out:
+            print_json(result)
+            return
+        typer.echo(f"model {result['model']} ({result['model_version']}) on {result['n']:,} rows"
+                   f" ({result['skipped']:,} without a usable label skipped)")
+        typer.echo(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
+                   f"ROC-AUC {result['roc_auc']:.4f} · {result['docs_per_s']:,.0f} docs/s")
+
+    @train.command("sentiment", help=TRAIN_HELP)
+    @handle_errors
+    def train_sentiment(
+        file: str = typer.Argument(..., help="Training file."),
+        out: str = typer.Option(..., "--out", "-o", help="Model file to write (.npz)."),
+        text_col: str = typer.Option(None, "--text-col", help="Column with the text (e.g. 评论内容)."),
+        label_col: str = typer.Option(None, "--label-col", help="Column with 0/1 or 负面/正面 labels."),
+        rating_col: str = typer.Option(None, "--rating-col", help="Star rating column (e.g. 评分)."),
+        negative_max: float = typer.Option(2.0, "--negative-max", help="With --rating-col: stars at or below are negative."),
+        positive_min: float = typer.Option(4.0, "--positive-min", help="With --rating-col: stars at or above are positive."),
+        base: str = typer.Option(None, "--base", help="Learn on top of this model's score (e.g. default): helps small files."),
+        lexicon_feature: bool = typer.Option(False, "--lexicon-feature", help="Add the rules scorer's score as an input."),
+        c: float = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression."),
+        cv: int = typer.Option(0, "--cv", help="Also report N-fold cross-validation (e.g. 5)."),
+        lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
+        json_out: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
+    ) -> None:
+        from dataclasses import replace
+
+        from textmine.config import load_config
+        from textmine.sentiment.ngram import NgramSettings
+        from textmine.sentiment.train import train_file
+
+        settings = replace(NgramSettings(), base=base, lexicon=lexicon_feature)
+        if c is not None:
+            settings = replace(settings, C=c)
+        config = load_config(lexicons=lexicons)
+        result = train_file(file, out, text_col=text_col, label_col=label_col,
+                            rating_col=rating_col, negative_max=negative_max,
+                            positive_min=positive_min, settings=settings, cv=cv, config=config)
+        if json_out:
+            print_json(result)
+            return
+        t = result["training"]
+        typer.echo(f"trained on {t['n']:,} rows ({t['positive']:,} positive, {t['negative']:,} "
+                   f"negative; {t['rows_left_out']:,} left out)")
+        for key in ("validation", "cross_validation"):
+            scores = result.get(key)
+            if scores:
+                typer.echo(f"{key.replace('_', '-')}: accuracy {scores['accuracy']:.4f} · "
+                           f"macro-F1 {scores['macro_f1']:.4f} · ROC-AUC {scores['roc_auc']:.4f}")
+        typer.echo(f"wrote {result['out']}")
