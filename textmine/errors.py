@@ -26,6 +26,8 @@ CATALOGUE: dict[str, str] = {
     "E020": "not supported on this workspace kind",
     "E021": "Spark could not start",
     "E022": "Spark job failed",
+    "E023": "no topic model in the workspace",
+    "E024": "unknown topic",
 }
 
 # Reasons a row goes to the rejects table (stable codes; the message adds detail).

@@ -71,6 +71,7 @@ TABLES: dict[str, pa.Schema] = {"documents": DOCUMENTS, "rejects": REJECTS, "run
 _DUCK_TYPES = {
     pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.int32(): "INTEGER",
     pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN", pa.timestamp("us"): "TIMESTAMP",
+    pa.binary(): "BLOB",
 }
 
 
