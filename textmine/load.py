@@ -73,9 +73,11 @@ class Source:
                                      f"found {row.actual_columns}"))
             return "skip"
 
+        # Serial parsing: Arrow reports a malformed row's line number only when blocks are not
+        # parsed in parallel, and a reject should name its line on any number of cores.
         read_opts = pacsv.ReadOptions(encoding=_arrow_encoding(self.encoding),
                                       block_size=_CSV_BLOCK, column_names=self.columns,
-                                      skip_rows=1)
+                                      skip_rows=1, use_threads=False)
         parse_opts = pacsv.ParseOptions(delimiter=self.delimiter, newlines_in_values=True,
                                         invalid_row_handler=on_invalid)
         convert_opts = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns},
