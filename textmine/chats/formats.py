@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from functools import cache
 import pandas as pd
 
 from textmine.columns import resolve_columns
-from textmine.load import ROW, Source, UnreadableRow
+from textmine.load import ROW, Source, UnreadableRow, _cell_to_str, _load_json
 
 TURNS_KEYS = ("turns", "messages", "dialogue", "dialog", "conversation")
 SENDER_KEYS = ("sender", "role", "speaker", "from", "author")
@@ -189,7 +190,11 @@ def _turn_time(stamp: str | None, day: str | None, fallback: str | None) -> str 
 
 @dataclass
 class DialogueSource(Source):
-    """A JSON list of dialogues (each with a list of turns) read as one row per turn."""
+    """A JSON list of dialogues (each with a list of turns) read as one row per turn.
+
+    The file is parsed here directly (not through the generic JSON reader, which would turn
+    each dialogue's turns into a JSON string only for us to parse it again).
+    """
 
     inner: Source | None = None
     turns_key: str = "turns"
@@ -200,47 +205,53 @@ class DialogueSource(Source):
         has_session = resolve_columns(session_keys, required=())["session_id"] is not None
         self._rename = {} if has_session or "id" not in session_keys else {"id": SESSION_ID}
         session_cols = [self._rename.get(c, c) for c in session_keys]
-        turn_cols = self._turn_columns()
-        self.columns = list(dict.fromkeys(session_cols + turn_cols + [ROLE, TEXT, TURN]))
+        turn_keys: dict[str, None] = {}
+        for _, item in itertools.islice(self._dialogues(), _SNIFF_ROWS):
+            turns = item.get(self.turns_key) if isinstance(item, dict) else None
+            for turn in turns if isinstance(turns, list) else []:
+                if isinstance(turn, dict):
+                    turn_keys.update(dict.fromkeys(
+                        k for k in turn if k not in SENDER_KEYS and k not in TEXT_KEYS))
+        self.columns = list(dict.fromkeys(session_cols + list(turn_keys) + [ROLE, TEXT, TURN]))
 
-    def _turn_columns(self) -> list[str]:
-        keys: dict[str, None] = {}
-        for raw, _ in self.inner.batches(_SNIFF_ROWS):
-            for cell in raw[self.turns_key].head(_SNIFF_ROWS):
-                for turn in _parse_turns(cell) or []:
-                    if isinstance(turn, dict):
-                        keys.update(dict.fromkeys(k for k in turn
-                                                  if k not in SENDER_KEYS and k not in TEXT_KEYS))
-            break
-        return list(keys)
+    def _dialogues(self) -> Iterator[tuple[int, object]]:
+        """(row, item) pairs: the position in a JSON array, or the line number in JSON Lines."""
+        if self.format == "json":
+            data = _load_json(self.path, self.encoding)
+            yield from enumerate(data if isinstance(data, list) else [data], start=1)
+            return
+        with open(self.path, encoding=self.encoding or "utf-8-sig") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except ValueError as exc:
+                        yield number, UnreadableRow(number, f"line {number}: invalid JSON ({exc})"[:200])
 
     def batches(self, batch_size: int = 5000) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
-        for raw, bad in self.inner.batches(batch_size):
-            rows: list[dict] = []
-            bad = list(bad)
-            for record in raw.to_dict("records"):
-                turns = _parse_turns(record.pop(self.turns_key, None))
-                base = {self._rename.get(k, k): v for k, v in record.items()}
-                if turns is None:
-                    bad.append(UnreadableRow(record[ROW], f"dialogue has no list of {self.turns_key}"))
-                    continue
+        rows: list[dict] = []
+        bad: list[UnreadableRow] = []
+        for row, item in self._dialogues():
+            if isinstance(item, UnreadableRow):
+                bad.append(item)
+            elif not isinstance(item, dict):
+                bad.append(UnreadableRow(row, "JSON item is not an object"))
+            elif not isinstance(item.get(self.turns_key), list):
+                bad.append(UnreadableRow(row, f"dialogue has no list of {self.turns_key}"))
+            else:
+                base = {self._rename.get(k, k): _cell_to_str(v)
+                        for k, v in item.items() if k != self.turns_key}
+                base[ROW] = row
+                turns = item[self.turns_key]
                 if not turns:  # counted: one row that becomes an empty_text reject
                     rows.append({**base, TEXT: None})
                 for i, turn in enumerate(turns, start=1):
                     rows.append({**base, **_turn_fields(turn), TURN: str(i)})
+            if len(rows) >= batch_size:
+                yield pd.DataFrame(rows, columns=self.columns + [ROW]).astype(object), bad
+                rows, bad = [], []
+        if rows or bad:
             yield pd.DataFrame(rows, columns=self.columns + [ROW]).astype(object), bad
-
-
-def _parse_turns(cell: object) -> list | None:
-    if isinstance(cell, list):
-        return cell
-    if not isinstance(cell, str):
-        return None
-    try:
-        value = json.loads(cell)
-    except ValueError:
-        return None
-    return value if isinstance(value, list) else None
 
 
 def _turn_fields(turn: object) -> dict[str, str | None]:
@@ -256,7 +267,7 @@ def _turn_fields(turn: object) -> dict[str, str | None]:
         elif key in TEXT_KEYS:
             out[TEXT] = _join_utterances(value)
         else:
-            out[key] = _scalar(value)
+            out[key] = _cell_to_str(value)
     out.setdefault(TEXT, None)
     return out
 
@@ -268,11 +279,3 @@ def _join_utterances(value: object) -> str | None:
     if value is None:
         return None
     return str(value).strip() or None
-
-
-def _scalar(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
