@@ -63,11 +63,26 @@ def test_mobile_rule_needs_exactly_eleven_digits(text):
 
 @pytest.mark.parametrize(
     "landline",
-    ["010-62345678", "(0755)86543210", "（0755）86543210", "021 12345678", "0571-8765432", "010-62345678转123", "010-62345678-8001"],
+    [
+        "010-62345678",
+        "(0755)86543210",
+        "（0755）86543210",
+        "021 12345678",
+        "0571-8765432",
+        "010-62345678转123",
+        "010-62345678-8001",
+        "02062316680",
+        "075586543210",
+    ],
 )
 def test_landlines_are_masked_as_phone(landline):
     assert mask_text(f"座机{landline}。") == "座机<PHONE>。"
     assert kinds(landline) == ["landline"]
+
+
+@pytest.mark.parametrize("text", ["01012345678", "0201234567", "订单号02062316680"])
+def test_landline_written_together_needs_a_real_shape(text):
+    assert mask_text(text) == text
 
 
 @pytest.mark.parametrize("hotline", ["400-820-8820", "4008208820", "800-810-8888", "95588", "12315"])
@@ -152,14 +167,17 @@ def test_grouped_card_followed_by_a_quantity_is_masked():
         f"No.{ORDER_LIKE_CARD}",
         f"货号{ORDER_LIKE_CARD}",
         f"订单号：{ID_DIGIT}",
+        "订单号:19513967161",  # JD order numbers are 11 digits
+        "订单 13812345678",
     ],
 )
 def test_order_numbers_after_a_cue_are_kept(text):
     assert mask_text(text) == text
 
 
-def test_the_same_number_without_cue_is_masked():
+def test_the_same_numbers_without_cue_are_masked():
     assert mask_text(f"卡号是{ORDER_LIKE_CARD}") == "卡号是<BANKCARD>"
+    assert mask_text("手机:19513967161") == "手机:<PHONE>"
 
 
 def test_a_cue_far_before_the_number_does_not_protect_it():

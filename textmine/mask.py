@@ -5,7 +5,8 @@ What is masked, and with what (`PLACEHOLDERS`):
 - ``phone`` → <PHONE>: mainland mobile numbers, 11 digits ``1[3-9]x xxxx xxxx``, written
   together or grouped 3-4-4 by spaces or dashes, with an optional +86 / 86 / 0086 / (+86) prefix.
 - ``landline`` → <PHONE> as well: area code (0 + 2–3 digits) then a space, a dash or
-  parentheses, then 7–8 digits and an optional extension (-123, 转123, ext 123, #123). Both are
+  parentheses, then 7–8 digits and an optional extension (-123, 转123, ext 123, #123); written
+  together only in the real shapes (010/02x + 8 digits, 0xxx + 7–8 digits). Both kinds mean
   "the customer left a phone number"; a separate <TEL> would only split that count.
 - ``idcard`` → <IDCARD>: 18-character resident ID numbers whose ISO 7064 MOD 11-2 check
   character is right and whose birth date (characters 7–14) is a real date between 1900 and today.
@@ -15,10 +16,12 @@ What is masked, and with what (`PLACEHOLDERS`):
   6 or 9 and passing the Luhn check.
 - ``email`` → <EMAIL>.
 
-Kept on purpose: order and tracking numbers (a long number right after 订单号, 单号, 运单,
-快递单, 物流单, 编号, 货号, SKU, No., 流水号 or 交易号 is never taken for a card or an ID
-number; mobile numbers are masked even there, safety first), SKUs, model numbers, prices,
-dates, times, quantities, and 400/800/95xxx company hotlines, which are public numbers.
+Kept on purpose: order and tracking numbers (a number right after 订单号, 单号, 运单, 快递单,
+物流单, 编号, 货号, SKU, No., 流水号 or 交易号, with at most punctuation between, is never
+taken for PII: JD order numbers are 11 digits and some begin like mobile numbers), SKUs, model
+numbers, prices, dates, times, quantities, and 400/800/95xxx company hotlines, which are
+public numbers. QQ numbers are not masked: nothing tells them from other 5–11 digit numbers
+but the word QQ before them.
 
 Rules: a match never starts or ends inside a longer digit run; ID and card numbers also not
 next to a letter (SF1234…, JD0012… are tracking codes). Full-width digits are found too.
@@ -55,8 +58,11 @@ _MOBILE = re.compile(
     r"(?![0-9])"
 )
 _LANDLINE = re.compile(
-    r"(?<![0-9])(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}[ -])"
-    r"[1-9][0-9]{6,7}"
+    r"(?<![0-9])"
+    r"(?:(?:\(0[1-9][0-9]{1,2}\) ?|0[1-9][0-9]{1,2}[ -])[1-9][0-9]{6,7}"
+    # Written together (02062316680) only with the real shapes: 010 and 02x take 8 digits,
+    # other area codes are 4 digits long; local numbers start with 2–9.
+    r"|0(?:10|2[0-9])[2-9][0-9]{7}|0[3-9][0-9]{2}[2-9][0-9]{6,7})"
     r"(?:(?:-|转|ext\.? ?|#)[0-9]{1,5})?"
     r"(?![0-9])",
     re.IGNORECASE,
@@ -119,18 +125,12 @@ def _after_order_cue(probe: str, start: int) -> bool:
 
 
 def _idcards(probe: str) -> list[tuple[int, int]]:
-    return [
-        m.span()
-        for m in _IDCARD.finditer(probe)
-        if _is_valid_idcard(m.group()) and not _after_order_cue(probe, m.start())
-    ]
+    return [m.span() for m in _IDCARD.finditer(probe) if _is_valid_idcard(m.group())]
 
 
 def _bankcards(probe: str) -> list[tuple[int, int]]:
     spans = []
     for m in _BANKCARD.finditer(probe):
-        if _after_order_cue(probe, m.start()):
-            continue
         if _is_luhn_valid(m.group()):
             spans.append(m.span())
         # "6222 0213 8123 4567 2张": the short last group may be a quantity, not card digits.
@@ -182,6 +182,8 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     for kind, finder in _FINDERS:
         for start, end in finder(probe):
+            if kind != "email" and _after_order_cue(probe, start):
+                continue
             if all(end <= s or start >= e for _, s, e in found):
                 found.append((kind, start, end))
     return sorted(found, key=lambda f: f[1])
