@@ -222,6 +222,12 @@ def test_product_filter_counts_only_that_product(full_ws: Path) -> None:
     assert data.headline[0].current == n
 
 
+def test_unknown_product_lists_the_products_there_are(full_ws: Path, tmp_path: Path) -> None:
+    html, info = _report(full_ws, tmp_path, "--product", "不存在的商品")
+    assert 'id="chart-volume"' not in html
+    assert any("不存在的商品" in m and "充电宝P1" in m for m in info["missing"])
+
+
 def test_footer_names_window_counts_models_and_command(full_report: tuple[Path, Path],
                                                        full_ws: Path) -> None:
     footer = _visible(full_report[0].read_text(encoding="utf-8")).split("<footer>")[1]

@@ -246,6 +246,13 @@ def _weekly(q: _Query) -> pd.DataFrame:
 def _volume(q: _Query) -> Section:
     if not {"created_at", "kind", "is_complaint"} <= q.doc_cols:
         return Section(False, "工作区中没有文档：请先运行 textmine analyze。")
+    product = q.window.product
+    if product and not q.one("SELECT count(*) FROM documents WHERE product = ?", [product])[0]:
+        known = [r[0] for r in q.ws.con.execute(
+            "SELECT product FROM documents WHERE product IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 10").fetchall()]
+        return Section(False, f"工作区中没有商品“{product}”的记录；已有商品："
+                              f"{'、'.join(known) or '无'}。")
     weekly = _weekly(q)
     if int(weekly["docs"].sum()) == 0:
         return Section(False, "所选时间段及之前 13 周没有客户反馈。", {"weekly": weekly})
