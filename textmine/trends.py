@@ -190,12 +190,14 @@ def aspect_trends(workspace: WorkspaceLike, by: str = "week", *, aspect: str | N
             WITH d AS ({docs}),
             periods AS ({_periods_sql(by)}),
             per AS (SELECT date_trunc('{by}', created_at) AS period, count(*) AS n FROM d GROUP BY 1),
-            m AS (SELECT date_trunc('{by}', created_at) AS period, doc_id,
-                         a.aspect AS aspect, a.polarity AS polarity, a.score AS score
-                  FROM (SELECT created_at, doc_id, unnest(aspects) AS a FROM d)),
-            agg AS (SELECT period, aspect, count(DISTINCT doc_id) AS mentions,
-                           count(DISTINCT doc_id) FILTER (WHERE polarity = 'negative') AS complaints,
-                           avg(score) AS mean_score
+            -- one row per document and aspect: a complaint when any opinion on it is negative
+            m AS (SELECT period, a.aspect AS aspect, bool_or(a.polarity = 'negative') AS negative,
+                         avg(a.score) AS score
+                  FROM (SELECT date_trunc('{by}', created_at) AS period, doc_id,
+                               unnest(aspects) AS a FROM d WHERE len(aspects) > 0)
+                  GROUP BY period, doc_id, a.aspect),
+            agg AS (SELECT period, aspect, count(*) AS mentions,
+                           count(*) FILTER (WHERE negative) AS complaints, avg(score) AS mean_score
                     FROM m WHERE aspect IS NOT NULL {only} GROUP BY 1, 2),
             names AS (SELECT DISTINCT aspect FROM agg)
             SELECT p.period, names.aspect, coalesce(per.n, 0) AS n,
