@@ -206,7 +206,14 @@ class DialogueSource(Source):
         self._rename = {} if has_session or "id" not in session_keys else {"id": SESSION_ID}
         session_cols = [self._rename.get(c, c) for c in session_keys]
         turn_keys: dict[str, None] = {}
-        for _, item in itertools.islice(self._dialogues(), _SNIFF_ROWS):
+        self._parsed: list | None = None
+        if self.format == "json":
+            data = _load_json(self.path, self.encoding)
+            self._parsed = data if isinstance(data, list) else [data]
+            sample = enumerate(self._parsed[:_SNIFF_ROWS], start=1)
+        else:
+            sample = itertools.islice(self._dialogues(), _SNIFF_ROWS)
+        for _, item in sample:
             turns = item.get(self.turns_key) if isinstance(item, dict) else None
             for turn in turns if isinstance(turns, list) else []:
                 if isinstance(turn, dict):
@@ -217,8 +224,12 @@ class DialogueSource(Source):
     def _dialogues(self) -> Iterator[tuple[int, object]]:
         """(row, item) pairs: the position in a JSON array, or the line number in JSON Lines."""
         if self.format == "json":
-            data = _load_json(self.path, self.encoding)
-            yield from enumerate(data if isinstance(data, list) else [data], start=1)
+            # The parse done for the column sniff is reused once: JSON arrays cost a full parse.
+            data, self._parsed = self._parsed, None
+            if data is None:
+                data = _load_json(self.path, self.encoding)
+                data = data if isinstance(data, list) else [data]
+            yield from enumerate(data, start=1)
             return
         with open(self.path, encoding=self.encoding or "utf-8-sig") as fh:
             for number, line in enumerate(fh, start=1):
