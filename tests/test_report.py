@@ -195,6 +195,13 @@ def test_empty_period_gives_a_valid_report_that_says_so(full_ws: Path, tmp_path:
     assert len(pd.read_excel(tmp_path / "report.xlsx", sheet_name=None)) == len(SHEETS)
 
 
+def test_fresh_workspace_gives_a_report_that_says_run_analyze(tmp_path: Path) -> None:
+    ws_path = tmp_path / "ws.duckdb"
+    open_workspace(ws_path).close()
+    html, info = _report(ws_path, tmp_path)
+    assert "textmine analyze" in info["missing"][0] and "</html>" in html
+
+
 def test_workspace_with_only_chats(tmp_path: Path) -> None:
     ws_path = build(tmp_path / "ws.duckdb", reviews=0, sessions=120)
     html, info = _report(ws_path, tmp_path)

@@ -246,6 +246,8 @@ def _weekly(q: _Query) -> pd.DataFrame:
 def _volume(q: _Query) -> Section:
     if not {"created_at", "kind", "is_complaint"} <= q.doc_cols:
         return Section(False, "工作区中没有文档：请先运行 textmine analyze。")
+    if not q.one("SELECT count(*) FROM documents")[0]:
+        return Section(False, "工作区中还没有文档：请先运行 textmine analyze 导入评论或聊天记录。")
     product = q.window.product
     if product and not q.one("SELECT count(*) FROM documents WHERE product = ?", [product])[0]:
         known = [r[0] for r in q.ws.con.execute(
