@@ -221,6 +221,27 @@ def test_workspace_without_topics_or_sessions(tmp_path: Path) -> None:
     assert "topics fit" in book["主题"]["A2"].value
 
 
+def test_topic_names_and_model_version_come_from_the_current_model(tmp_path: Path) -> None:
+    ws_path = build(tmp_path / "ws.duckdb", reviews=600, sessions=0)
+    with open_workspace(ws_path) as ws:
+        ws.con.execute("""CREATE TABLE IF NOT EXISTS topic_models (version INTEGER,
+            created_at TIMESTAMP, engine VARCHAR, k INTEGER, is_current BOOLEAN)""")
+        ws.con.execute("""CREATE TABLE IF NOT EXISTS topics (version INTEGER, topic_id INTEGER,
+            label VARCHAR, custom_label VARCHAR)""")
+        ws.con.execute("""INSERT INTO topic_models BY NAME
+            SELECT * FROM (VALUES (1, TIMESTAMP '2026-11-01', 'nmf', 4, false),
+                                  (2, TIMESTAMP '2026-10-01', 'lda', 5, true))
+                t(version, created_at, engine, k, is_current)""")
+        ws.con.execute("""INSERT INTO topics BY NAME
+            SELECT * FROM (VALUES (2, 0, '物流 快递', '配送延误'), (2, 1, '充电 断连', NULL),
+                                  (1, 0, '旧模型的名字', NULL))
+                t(version, topic_id, label, custom_label)""")
+    html, _ = _report(ws_path, tmp_path)
+    labels = re.findall(r'class="topic-label">([^<]+)<', html)
+    assert labels[0] == "配送延误" and "充电 断连" in labels and "旧模型的名字" not in labels
+    assert "主题模型 v2（lda, k=5）" in _visible(html)
+
+
 def test_product_filter_counts_only_that_product(full_ws: Path) -> None:
     with open_workspace(full_ws, read_only=True) as ws:
         data = collect(ws, Window(date(2026, 11, 9), date(2026, 11, 15), product="充电宝P1"))

@@ -298,6 +298,16 @@ def _aspects(q: _Query) -> Section:
     return Section(True, tables={"aspects": frame})
 
 
+def _topic_names(ws: Workspace) -> tuple[str, list]:
+    """SQL for topic_id -> name of the current model; a name set by hand wins over the fitted one."""
+    cols = columns(ws, "topics")
+    model = _current_topic_model(ws)
+    if model is None or not {"version", "topic_id", "label"} <= cols:
+        return "SELECT NULL::INTEGER AS topic_id, NULL::VARCHAR AS name WHERE false", []
+    name = "coalesce(custom_label, label)" if "custom_label" in cols else "label"
+    return f"SELECT topic_id, {name} AS name FROM topics WHERE version = ?", [model["version"]]
+
+
 def _quote(text: str) -> str:
     # Stored text is masked already; masking again is idempotent and guards older workspaces.
     text = mask_text(" ".join(str(text).split()))
@@ -315,18 +325,23 @@ def _topics(q: _Query) -> Section:
     pwhere, pparams = q.docs_where(w.prev_since, w.prev_until, complaint=True)
     total = q.one(f"SELECT count(*) FROM documents WHERE {where}", params)[0]
     prev_total = q.one(f"SELECT count(*) FROM documents WHERE {pwhere}", pparams)[0]
-    label = "coalesce(any_value(topic_label), '主题 ' || topic_id::VARCHAR)"
+    names, name_params = _topic_names(q.ws)
     top = q.df(f"""
-        WITH cur AS (
-            SELECT topic_id, {label} AS label, count(*) AS complaints
-            FROM documents WHERE {where} AND topic_id IS NOT NULL AND topic_id >= 0
+        WITH names AS ({names}),
+        cur AS (
+            SELECT topic_id, coalesce(any_value(names.name), any_value(topic_label),
+                                      '主题 ' || topic_id::VARCHAR) AS label,
+                   count(*) AS complaints
+            FROM documents LEFT JOIN names USING (topic_id)
+            WHERE {where} AND topic_id IS NOT NULL AND topic_id >= 0
             GROUP BY topic_id),
         prev AS (
             SELECT topic_id, count(*) AS prev_complaints
             FROM documents WHERE {pwhere} AND topic_id IS NOT NULL GROUP BY topic_id)
         SELECT cur.*, coalesce(prev.prev_complaints, 0) AS prev_complaints
         FROM cur LEFT JOIN prev USING (topic_id)
-        ORDER BY complaints DESC, topic_id LIMIT ?""", [*params, *pparams, TOP_TOPICS])
+        ORDER BY complaints DESC, topic_id LIMIT ?""",
+                 [*name_params, *params, *pparams, TOP_TOPICS])
     if top.empty:
         return Section(False, "本期的投诉没有归入任何主题。")
     top["complaints"] = top["complaints"].astype(int)
@@ -514,16 +529,26 @@ def _footer(ws: Workspace) -> dict[str, Any]:
     return info
 
 
-def _topic_model_version(ws: Workspace) -> str | None:
+def _current_topic_model(ws: Workspace) -> dict[str, Any] | None:
+    """The topic model in force (`topic_models`, flagged is_current, else the newest)."""
     cols = columns(ws, "topic_models")
-    key = next((c for c in ("version", "model_version", "model_id", "topic_model_id", "id")
-                if c in cols), None)
-    if key is None:
+    if "version" not in cols:
         return None
-    order = next((c for c in ("created_at", "fitted_at", "trained_at") if c in cols), key)
-    row = ws.con.execute(f'SELECT "{key}" FROM topic_models ORDER BY "{order}" DESC LIMIT 1'
+    shown = ["version", *(c for c in ("engine", "k") if c in cols)]
+    order = ", ".join([*(["is_current DESC NULLS LAST"] if "is_current" in cols else []),
+                       "created_at DESC" if "created_at" in cols else "version DESC"])
+    row = ws.con.execute(f"SELECT {', '.join(shown)} FROM topic_models ORDER BY {order} LIMIT 1"
                          ).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else dict(zip(shown, row, strict=True))
+
+
+def _topic_model_version(ws: Workspace) -> str | None:
+    model = _current_topic_model(ws)
+    if model is None:
+        return None
+    details = [str(model[c]) if c == "engine" else f"k={model[c]}"
+               for c in ("engine", "k") if model.get(c) is not None]
+    return f"v{model['version']}" + (f"（{', '.join(details)}）" if details else "")
 
 
 def _rejects(ws: Workspace) -> pd.DataFrame:
