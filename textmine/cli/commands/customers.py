@@ -127,5 +127,10 @@ def register(app: typer.Typer) -> None:
             print_json(record)
             return
         for key, value in record.items():
-            if value is not None and value != []:
-                typer.echo(f"{key:<20} {value}")
+            if value is None or value == [] or key.endswith("_names"):
+                continue
+            if isinstance(value, float):
+                value = round(value, 3)
+            elif isinstance(value, list):
+                value = ", ".join(map(str, value))
+            typer.echo(f"{key:<20} {value}")
