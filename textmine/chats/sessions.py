@@ -61,17 +61,29 @@ SESSIONS = pa.schema([
 ])
 register_table("sessions", SESSIONS)
 
-# Turns of the sessions listed in _touched, in conversation order (`pos`). A turn without a
+# Turns of the sessions listed in _touched, in conversation order (`pos`), without the wide
+# columns (tokens, text): copying them costs more than all the aggregates. A turn without a
 # role (a file with no speaker column) is the customer's, as in the speaker stage.
 _TURNS_SQL = """
 CREATE OR REPLACE TEMP TABLE _turns AS
-SELECT d.session_id, d.customer_id, d.channel, d.product, d.order_id, d.role, d.created_at,
-       d.sentiment, d.text, d.tokens, d.escalation, d.unresolved, d.aspects, d.topic_id,
-       coalesce(d.role, 'customer') NOT IN ('agent', 'bot', 'system') AS is_customer,
-       row_number() OVER (PARTITION BY d.session_id
-                          ORDER BY d.turn NULLS LAST, d.created_at, d.doc_id) AS pos
-FROM documents d JOIN _touched t USING (session_id)
-WHERE d.kind = 'chat'
+SELECT session_id, customer_id, channel, product, order_id, role, created_at, sentiment,
+       escalation, unresolved, topic_id, is_customer,
+       CASE WHEN is_customer THEN regexp_matches(coalesce(text, ''), ?) ELSE false END
+           AS question,
+       row_number() OVER (PARTITION BY session_id ORDER BY turn NULLS LAST, created_at, doc_id)
+           AS pos
+FROM (SELECT *, coalesce(role, 'customer') NOT IN ('agent', 'bot', 'system') AS is_customer
+      FROM documents
+      WHERE kind = 'chat' AND session_id IN (SELECT session_id FROM _touched))
+"""
+
+# The words of customer messages, one row each (turn keeps the message apart).
+_WORDS_SQL = """
+CREATE OR REPLACE TEMP TABLE _words AS
+SELECT session_id, turn, unnest(tokens) AS word
+FROM documents
+WHERE kind = 'chat' AND session_id IN (SELECT session_id FROM _touched)
+  AND coalesce(role, 'customer') NOT IN ('agent', 'bot', 'system')
 """
 
 _SESSIONS_SQL = """
@@ -105,7 +117,7 @@ WITH replies AS (
            count(*) FILTER (WHERE unresolved) AS unresolved_turns,
            coalesce(last(unresolved ORDER BY k), false) AS unresolved_at_end,
            coalesce(last(sentiment ORDER BY k) < ?, false)
-               OR regexp_matches(coalesce(last(text ORDER BY k), ''), ?)
+               OR coalesce(last(question ORDER BY k), false)
                OR coalesce(last(unresolved ORDER BY k), false)
                OR last(escalation ORDER BY k) IS NOT NULL AS needs_answer,
            list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL)))
@@ -124,8 +136,7 @@ WITH replies AS (
 ), tok AS (
     -- distinct words of each customer message, as integers (hash joins on integers are much
     -- cheaper than list functions or string joins; a 64-bit collision only blurs one count)
-    SELECT DISTINCT hash(session_id) AS sid, k, hash(word) AS h
-    FROM (SELECT session_id, k, unnest(tokens) AS word FROM cust)
+    SELECT DISTINCT hash(session_id) AS sid, turn AS k, hash(word) AS h FROM _words
 ), tok_n AS (
     SELECT sid, k, count(*) AS n FROM tok GROUP BY sid, k HAVING count(*) >= 2
 ), shared AS (
@@ -138,24 +149,26 @@ WITH replies AS (
     FROM shared s
     JOIN tok_n na ON na.sid = s.sid AND na.k = s.ak
     JOIN tok_n nb ON nb.sid = s.sid AND nb.k = s.bk
-    JOIN (SELECT DISTINCT session_id, hash(session_id) AS sid FROM cust) c ON c.sid = s.sid
+    JOIN (SELECT session_id, hash(session_id) AS sid FROM _touched) c ON c.sid = s.sid
     WHERE s.n >= ? * (na.n + nb.n - s.n)
     GROUP BY c.session_id
 ), subject AS (
     SELECT session_id,
            list_sort(list_distinct(list(aspect) FILTER (WHERE aspect IS NOT NULL))) AS aspects
-    FROM (SELECT c.session_id, unnest([x.aspect FOR x IN c.aspects]) AS aspect
-          FROM cust c
+    FROM (SELECT session_id, unnest([x.aspect FOR x IN aspects]) AS aspect
+          FROM documents
+          WHERE kind = 'chat' AND session_id IN (SELECT session_id FROM _touched)
+            AND coalesce(role, 'customer') NOT IN ('agent', 'bot', 'system')
           UNION ALL
-          SELECT c.session_id, w.aspect
-          FROM (SELECT session_id, unnest(tokens) AS word FROM cust) c
-          JOIN _aspect_words w USING (word))
+          SELECT session_id, aspect FROM _words JOIN _aspect_words USING (word))
     GROUP BY session_id
 ), words AS (
     SELECT session_id, list_sort(list_distinct(list(word))) AS keywords
-    FROM (SELECT session_id, unnest(tokens) AS word FROM cust)
+    FROM _words
     WHERE length(word) >= 2 AND NOT regexp_matches(word, '^[0-9A-Za-z_<>.:-]+$')
       AND word NOT IN (SELECT word FROM _common_words)
+      -- keywords only serve repeat contacts, which need a customer ID
+      AND session_id IN (SELECT session_id FROM base WHERE customer_id IS NOT NULL)
     GROUP BY session_id
 ), marks AS (
     SELECT session_id, list_distinct(list(mark)) AS marks
@@ -236,9 +249,10 @@ def compute_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lex
                        "FROM _touched_df")
         ws.con.unregister("_touched_df")
     _lexicon_tables(ws, lexicons)
-    ws.con.execute(_TURNS_SQL)
-    frame = ws.con.execute(_SESSIONS_SQL, [NEEDS_ANSWER_BELOW, QUESTION, REPEAT_SIMILARITY]).df()
-    for table in ("_turns", "_touched", "_aspect_words", "_common_words"):
+    ws.con.execute(_TURNS_SQL, [QUESTION])
+    ws.con.execute(_WORDS_SQL)
+    frame = ws.con.execute(_SESSIONS_SQL, [NEEDS_ANSWER_BELOW, REPEAT_SIMILARITY]).df()
+    for table in ("_turns", "_words", "_touched", "_aspect_words", "_common_words"):
         ws.con.execute(f"DROP TABLE IF EXISTS {table}")
     scored = session_risk(frame)
     frame["risk"] = scored["risk"]
