@@ -113,8 +113,9 @@ def main() -> None:
     dialogues, origin = source_dialogues()
     data = repeat_dialogues(dialogues, args.turns)
     print(f"command: python benchmarks/bench_chats.py {' '.join(sys.argv[1:])}".rstrip())
-    print(f"data: {origin}, {len(data):,} dialogues, {sum(len(d['turns']) for d in data):,} turns, "
-          f"workers={args.workers}")
+    chars = [len("".join(t["utterances"])) for d in data for t in d["turns"]]
+    print(f"data: {origin}, {len(data):,} dialogues, {len(chars):,} turns "
+          f"({sum(chars) / len(chars):.0f} characters on average), workers={args.workers}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         layouts = ("json", "csv") if args.layout == "both" else (args.layout,)
