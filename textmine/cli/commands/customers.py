@@ -97,6 +97,8 @@ def register(app: typer.Typer) -> None:
         if json_out:
             print_json(json_records(frame))
             return
+        if frame.empty:
+            typer.echo("no customer had a negative contact in the window")
         for row in frame.head(20).itertuples(index=False):
             typer.echo(f"{row.rank:>3}. {row.customer_id}  {row.score:>6.2f}  {row.reason}")
         if len(frame) > 20:

@@ -115,6 +115,9 @@ def register(app: typer.Typer) -> None:
                              "+/period", "q", "example"])
 
     def _print_trends(frame) -> None:  # type: ignore[no-untyped-def]
+        if frame.empty:
+            typer.echo("no documents match (check --since/--until and the filters)")
+            return
         shown = frame.copy()
         for share, count in (("complaint_share", "complaints"), ("negative_share", "negative"),
                              ("share", "complaints")):
