@@ -2,7 +2,7 @@
 
 What `clean_text` does, in the order it does it:
 
-1. Character folding, one `str.translate`: full-width ASCII (U+FF01–U+FF5E) becomes
+1. Character folding, one table lookup: full-width ASCII (U+FF01–U+FF5E) becomes
    half-width, so １２３/ＡＢＣ become 123/ABC and the Chinese full-width marks ，！？：；（）～
    become ,!?:;()~ (one form downstream). Chinese-only punctuation (。、《》“”…—) is kept.
    ￥ and the other full-width signs U+FFE0–U+FFE6 fold to ¥ ¢ £ ….
@@ -35,6 +35,7 @@ import html
 import re
 from functools import cache
 
+import numpy as np
 import opencc
 import pandas as pd
 
@@ -60,6 +61,10 @@ _INVISIBLE_RANGES = (
     (0xE0020, 0xE007F),
 )
 _FULLWIDTH_SIGNS = {0xFFE0: "¢", 0xFFE1: "£", 0xFFE2: "¬", 0xFFE3: "¯", 0xFFE4: "¦", 0xFFE5: "¥", 0xFFE6: "₩"}
+_WHITESPACE = (*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B),
+               0x2028, 0x2029, 0x202F, 0x205F, 0x3000)  # fmt: skip
+_CONTROLS = (*range(0x00, 0x20), *range(0x7F, 0xA0))
+_DELETE = 0xFFFFFFFF
 
 _PLACEHOLDER_NAMES = sorted({p.strip("<>") for p in PLACEHOLDERS.values()} | {"URL"})
 _TAG = re.compile(
@@ -68,31 +73,46 @@ _TAG = re.compile(
     r"|</[A-Za-z][^<>\n]*>"
 )
 _PLACEHOLDER = re.compile("<(?:" + "|".join(_PLACEHOLDER_NAMES) + ")>")
+# Spelled out case by case rather than with IGNORECASE: a pattern that starts with a plain
+# character set lets the regex engine skip the Chinese text between URLs three times faster.
 _URL = re.compile(
-    r"(?:https?://|(?<![A-Za-z0-9.@])www\.)"
+    r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww](?<![A-Za-z0-9.@][Ww])[Ww][Ww]\.)"
     r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*"
     # A URL does not end in sentence punctuation: "见 www.x.com。" or "(http://a.cn)".
-    r"[A-Za-z0-9\-_~/#=&+%]",
-    re.IGNORECASE,
+    r"[A-Za-z0-9\-_~/#=&+%]"
 )
 _REPEATED_PUNCT = re.compile(r"([!?.,;:~。、])\1+")
 _SPACES = re.compile(r" {2,}")
-_EDGE_SPACES = re.compile(r"^ +| +$", re.MULTILINE)
 
 
 @cache
-def _fold_table(keep_newline: bool) -> dict[int, int | str | None]:
-    table: dict[int, int | str | None] = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-    table.update(_FULLWIDTH_SIGNS)
+def _fold_table(keep_newline: bool) -> np.ndarray:
+    """Code point → folded code point (or _DELETE), for every code point through the tag block."""
+    # One entry past the tag block (U+E007F): every code point above it is looked up there.
+    table = np.arange(0xE0081, dtype=np.uint32)
+    table[0xFF01:0xFF5F] -= 0xFEE0
+    for code, sign in _FULLWIDTH_SIGNS.items():
+        table[code] = ord(sign)
     for lo, hi in _INVISIBLE_RANGES:
-        table.update(dict.fromkeys(range(lo, hi + 1)))
-    table.update(dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)]))
-    for c in (*range(0x09, 0x0E), *range(0x1C, 0x20), 0x20, 0x85, 0xA0, 0x1680,
-              *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000):
-        table[c] = " "
+        table[lo : hi + 1] = _DELETE
+    table[list(_CONTROLS)] = _DELETE
+    table[list(_WHITESPACE)] = ord(" ")
     if keep_newline:
-        del table[ord(_SEPARATOR)]
+        table[ord(_SEPARATOR)] = ord(_SEPARATOR)
     return table
+
+
+def _fold(text: str, keep_newline: bool) -> str:
+    """Apply the folding table: full-width to half-width, invisibles out, whitespace to space."""
+    # numpy over UTF-32 code units is several times faster than str.translate, which looks
+    # every character up in a Python mapping.
+    table = _fold_table(keep_newline)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    folded = table[np.minimum(codes, len(table) - 1)]
+    beyond = codes >= len(table) - 1
+    if beyond.any():
+        folded = np.where(beyond, codes, folded)
+    return folded[folded != _DELETE].tobytes().decode("utf-32-le")
 
 
 @cache
@@ -103,12 +123,11 @@ def _t2s() -> opencc.OpenCC:
 
 def _strip_markup(text: str) -> str:
     """Unescape entities until none are left, then replace tags by a space until none are left."""
-    table = _fold_table(keep_newline=False)
     while True:
         # An entity can decode to another entity's text (&amp;amp;) or to a character that
         # folding changes (&#65286; is ＆), so repeat until nothing changes; each change
         # shortens the text, so this ends.
-        unescaped = html.unescape(text).translate(table)
+        unescaped = _fold(html.unescape(text), keep_newline=False)
         if unescaped == text:
             break
         text = unescaped
@@ -145,7 +164,9 @@ def _to_simplified(lines: list[str]) -> list[str]:
 
 def _clean_lines(texts: list[str]) -> list[str]:
     """Clean texts that contain no newline, working on them joined by newlines."""
-    joined = _SEPARATOR.join(texts).translate(_fold_table(keep_newline=True))
+    if not texts:
+        return []
+    joined = _fold(_SEPARATOR.join(texts), keep_newline=True)
     lines = joined.split(_SEPARATOR)
     if "&" in joined or "<" in joined:
         lines = [_strip_markup(t) if ("&" in t or "<" in t) else t for t in lines]
@@ -154,7 +175,7 @@ def _clean_lines(texts: list[str]) -> list[str]:
     joined = _URL.sub(URL_PLACEHOLDER, joined)
     joined = _REPEATED_PUNCT.sub(r"\1", joined)
     joined = _SPACES.sub(" ", joined)
-    joined = _EDGE_SPACES.sub("", joined)
+    joined = joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ")
     out = joined.split(_SEPARATOR)
     if len(out) != len(texts):
         raise AssertionError(f"clean: {len(texts)} texts in, {len(out)} out")
@@ -171,10 +192,12 @@ def clean_texts(texts: pd.Series) -> pd.Series:
 
     Values that are not strings (numbers read from a spreadsheet) are cleaned as ``str(value)``.
     """
-    present = texts.notna()
+    values = texts.tolist()
+    present = [i for i, v in enumerate(values) if isinstance(v, str) or not pd.isna(v)]
     # str() is free for strings and covers the odd number read from a spreadsheet.
-    batch = [str(v).replace(_SEPARATOR, " ") for v in texts[present].tolist()]
-    out = texts.astype(object)
-    if batch:
-        out[present] = _clean_lines(batch)
-    return out
+    cleaned = _clean_lines([str(values[i]).replace(_SEPARATOR, " ") for i in present])
+    for i, text in zip(present, cleaned, strict=True):
+        values[i] = text
+    # A list of Python strings, not an array: numpy would make a fixed-width array as wide as
+    # the longest text.
+    return pd.Series(values, index=texts.index, name=texts.name, dtype=object)
