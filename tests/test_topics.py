@@ -1,0 +1,139 @@
+"""TopicModel: readable, reproducible topics that carry over to new documents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import CORPORA
+
+from textmine.analyze import analyze
+from textmine.config import Config
+from textmine.lexicons import load_lexicons
+from textmine.segment import Segmenter
+from textmine.topics import TopicModel, store
+from textmine.topics.preprocess import merge_phrases
+from textmine.topics.select import Candidate, choose_k, topic_overlap
+from textmine.workspace import open_workspace
+
+
+@pytest.fixture(scope="module")
+def lexicons():
+    return load_lexicons()
+
+
+@pytest.fixture(scope="module")
+def complaint_tokens(tmp_path_factory) -> list[list[str]]:
+    """Tokens of the complaint documents of corpora/reviews.csv, as `analyze` stores them."""
+    ws_path = tmp_path_factory.mktemp("topics") / "ws.duckdb"
+    analyze([CORPORA / "reviews.csv"], config=Config(workspace=str(ws_path), workers=1))
+    with open_workspace(ws_path, read_only=True) as ws:
+        docs = store.select_documents(ws)
+    assert len(docs) > 100
+    return [list(t) for t in docs["tokens"]]
+
+
+def tiny(**kw) -> TopicModel:
+    return TopicModel(**{"k": 4, "passes": 3, "workers": 1, "no_below": 2, **kw})
+
+
+@pytest.fixture(scope="module")
+def fitted(complaint_tokens) -> TopicModel:
+    return tiny().fit(complaint_tokens)
+
+
+def test_userdict_pos_tags_win_over_rjiebas_old_tags(lexicons):
+    # rjieba already knows 续航 as a name (nr); our userdict says noun.
+    assert lexicons.userdict["续航"][1] == "n"
+    assert dict(Segmenter(lexicons).tag("续航太差了"))["续航"] == "n"
+
+
+def test_no_stopword_or_filler_among_any_topics_top5_label_words(fitted, lexicons):
+    banned = lexicons.stopwords | lexicons.filler
+    for topic in fitted.topics_:
+        assert not set(topic.words[:5]) & banned, topic
+        assert not set(topic.label.split("、")) & banned, topic.label
+        assert topic.label
+
+
+def test_same_data_and_seed_give_identical_topics(complaint_tokens, fitted):
+    again = tiny().fit(complaint_tokens)
+    assert [t.top_terms for t in again.topics_] == [t.top_terms for t in fitted.topics_]
+    assert [t.label for t in again.topics_] == [t.label for t in fitted.topics_]
+    np.testing.assert_allclose(again.transform(complaint_tokens), fitted.transform(complaint_tokens))
+
+
+def test_saved_model_assigns_the_same_topics_without_lexicons(complaint_tokens, fitted, tmp_path):
+    loaded = TopicModel.load(fitted.save(tmp_path / "m.topics"))
+    ids, probs = fitted.predict(complaint_tokens)
+    ids2, probs2 = loaded.predict(complaint_tokens)
+    assert (ids == ids2).all()
+    np.testing.assert_allclose(probs, probs2)
+    assert loaded.labels == fitted.labels
+    assert loaded.lexicons is None  # token lists need no lexicons once fitted
+
+
+def test_documents_that_fit_no_topic_get_minus_one(fitted):
+    topical = fitted.topics_[0].top_terms[:3]
+    ids, probs = fitted.predict([[], ["的", "了"], ["东西", "感觉"], topical])
+    assert ids[:3].tolist() == [-1, -1, -1]
+    assert probs[:3].tolist() == [0.0, 0.0, 0.0]
+    assert ids[3] == 0 and probs[3] >= fitted.min_prob
+
+
+def test_weak_fit_is_other_not_a_forced_label(fitted):
+    strict = TopicModel.from_bytes(fitted.to_bytes())
+    strict.min_prob = 1.01  # no mixture can reach it
+    ids, probs = strict.predict([t.top_terms[:2] for t in fitted.topics_])
+    assert (ids == -1).all() and (probs > 0).all()
+
+
+def test_transform_rows_are_distributions(fitted, complaint_tokens):
+    theta = fitted.transform(complaint_tokens[:50] + [[]])
+    sums = theta.sum(axis=1)
+    assert np.allclose(sums[:-1][sums[:-1] > 0], 1.0)
+    assert sums[-1] == 0
+
+
+def test_raw_texts_are_segmented_with_the_lexicons(fitted):
+    ids, _ = fitted.predict(["物流太慢了，快递员态度也差", "。。。"])
+    assert ids[1] == -1
+
+
+def test_auto_k_scores_every_candidate_and_says_why(complaint_tokens):
+    model = tiny(k="auto", k_range=(2, 3), passes=2).fit(complaint_tokens)
+    assert [row["k"] for row in model.selection_] == [2, 3]
+    assert sum(row["chosen"] for row in model.selection_) == 1
+    assert model.n_topics_ in (2, 3)
+    assert f"K={model.n_topics_}" in model.selection_reason_
+    assert all(-1 <= row["coherence"] <= 1 and 0 <= row["stability"] <= 1
+               for row in model.selection_)
+
+
+def test_choose_k_prefers_coherent_among_stable():
+    rows = [Candidate(6, 0.30, 0.50, 1), Candidate(8, 0.20, 0.80, 1), Candidate(10, 0.25, 0.75, 1)]
+    best, why = choose_k(rows)
+    assert best.k == 10 and best.chosen and "K=10" in why
+    best, _ = choose_k([Candidate(6, 0.3, 0.4, 1), Candidate(8, 0.1, 0.6, 1)])
+    assert best.k == 8  # none stable: the most stable
+
+
+def test_topic_overlap_matches_topics_one_to_one():
+    share, match = topic_overlap([["a", "b"], ["c", "d"]], [["c", "x"], ["a", "b"]])
+    assert match == [1, 0]
+    assert share == pytest.approx(0.75)
+
+
+def test_phrases_merge_greedily_left_to_right():
+    table = {("物流", "太慢"): "物流太慢", ("太慢", "差评"): "太慢差评"}
+    assert merge_phrases(["物流", "太慢", "差评"], table) == ["物流太慢", "差评"]
+
+
+def test_bad_parameters_are_user_errors():
+    from textmine.errors import TextmineError
+
+    with pytest.raises(TextmineError, match="E015"):
+        TopicModel(engine="mallet").fit([["物流"]])
+    with pytest.raises(TextmineError, match="E016"):
+        TopicModel().predict([["物流"]])
+    with pytest.raises(TextmineError, match="E016"):
+        TopicModel.from_bytes(b"not a model")

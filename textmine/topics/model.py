@@ -1,0 +1,320 @@
+"""`TopicModel`: complaint topics with a scikit-learn feel (fit, transform, predict, save, load)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from textmine.errors import TextmineError
+from textmine.topics import labels as lab
+from textmine.topics.engines import ENGINES, LdaState, fit_gensim, fit_tomotopy, infer
+from textmine.topics.preprocess import PosLookup, TermVocabulary, candidate_filter
+from textmine.topics.select import Candidate, choose_k, npmi_coherence, stability, top_term_ids
+
+FORMAT = "textmine-topics/1"
+DEFAULT_K_RANGE = (8, 10, 12, 14, 16)
+OTHER = -1  # documents that fit no topic well
+
+Docs = Sequence[str | Sequence[str]]
+
+
+@dataclass
+class Topic:
+    """One topic as people read it."""
+
+    topic_id: int
+    label: str
+    words: list[str]  # relevance-ranked: frequent in the topic and distinctive for it
+    top_terms: list[str]  # most probable terms (what coherence is measured on)
+    n_docs: int = 0
+    share: float = 0.0  # of the documents the model was fitted on
+    coherence: float = 0.0  # NPMI of the top-10 terms
+    quotes: list[str] = field(default_factory=list)
+
+
+class TopicModel:
+    """LDA over complaint texts, tuned for short Chinese reviews.
+
+    `docs` are raw texts (segmented with the lexicons' segmenter) or token lists (the
+    workspace's `tokens` column). Fitting learns the term vocabulary (POS filter, filler and
+    stopwords out, bigram phrases, document-frequency pruning), picks K when `k="auto"`, fits
+    the LDA engine and labels the topics. A fitted model needs no lexicons to transform token
+    lists, so a stored model assigns next week's documents to the same topics.
+
+    >>> model = TopicModel(k="auto", seed=0).fit(texts)          # doctest: +SKIP
+    >>> topic_ids, probs = model.predict(new_texts)               # doctest: +SKIP
+    """
+
+    def __init__(self, k: int | str = "auto", *, k_range: Sequence[int] = DEFAULT_K_RANGE,
+                 engine: str = "gensim", passes: int = 10, iterations: int = 50, seed: int = 0,
+                 workers: int = 2, min_prob: float = 0.3, binary: bool = True,
+                 select_sample: int = 20000, select_seeds: int = 2, no_below: int = 5,
+                 no_above: float = 0.2, max_terms: int = 8000, relevance: float = lab.RELEVANCE_LAMBDA,
+                 lexicons: Any = None, segmenter: Any = None) -> None:
+        self.k = k
+        self.k_range = tuple(k_range)
+        self.engine = engine
+        self.passes = passes
+        self.iterations = iterations
+        self.seed = seed
+        self.workers = workers
+        self.min_prob = min_prob
+        self.binary = binary
+        self.select_sample = select_sample
+        self.select_seeds = select_seeds
+        self.no_below = no_below
+        self.no_above = no_above
+        self.max_terms = max_terms
+        self.relevance = relevance
+        self.lexicons = lexicons
+        self.segmenter = segmenter
+
+    _PARAMS = ("k", "k_range", "engine", "passes", "iterations", "seed", "workers", "min_prob",
+               "binary", "select_sample", "select_seeds", "no_below", "no_above", "max_terms",
+               "relevance")
+
+    def get_params(self) -> dict[str, Any]:
+        """The settings (JSON-ready), as scikit-learn's estimators report them."""
+        return {name: (list(v) if isinstance(v := getattr(self, name), tuple) else v)
+                for name in self._PARAMS}
+
+    def __repr__(self) -> str:
+        return f"TopicModel(k={self.k!r}, engine={self.engine!r}, seed={self.seed})"
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, docs: Docs, y: Any = None) -> TopicModel:
+        """Learn terms, choose K (when "auto"), fit LDA and label the topics; returns self."""
+        self._check_params()
+        started = time.perf_counter()
+        tokens = self._tokens(docs)
+        lexicons = self._lexicons()
+        excluded = (lexicons.filler | lexicons.stopwords | lexicons.negations
+                    | frozenset(lexicons.degree) | lexicons.contrast)
+        keep = candidate_filter(PosLookup(self._segmenter()), excluded)
+        self.vocabulary_ = TermVocabulary(no_below=self.no_below, no_above=self.no_above,
+                                          max_terms=self.max_terms)
+        counts = self._counts(self.vocabulary_.fit(tokens, keep))
+        if counts.shape[1] < 2:
+            raise TextmineError("E019", f"only {counts.shape[1]} topic terms in {len(tokens)} documents",
+                                fix="Fit on more complaint documents (a few hundred at least).")
+        trainable = counts[counts.getnnz(axis=1) > 0]
+        self.selection_: list[dict[str, Any]] = []
+        self.selection_reason_ = ""
+        self.stability_: float | None = None
+        state = None
+        if self.k == "auto":
+            k, state = self._select_k(trainable)
+        else:
+            k = int(self.k)
+        if state is None:
+            state = self._fit_engine(trainable, k, self.seed)
+        self.state_ = state
+        self.n_topics_ = k
+        self._describe(counts)
+        self.n_docs_ = len(tokens)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def fit_predict(self, docs: Docs, y: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        tokens = self._tokens(docs)
+        return self.fit(tokens).predict(tokens)
+
+    def _check_params(self) -> None:
+        if self.engine not in ENGINES:
+            raise TextmineError("E015", f"engine {self.engine!r}",
+                                fix=f"Use one of: {', '.join(ENGINES)}.")
+        if self.k != "auto" and (not str(self.k).isdigit() or int(self.k) < 2):
+            raise TextmineError("E015", f"k={self.k!r}", fix="Use --k auto or a whole number ≥ 2.")
+        if self.k == "auto" and not self.k_range:
+            raise TextmineError("E015", "empty k_range", fix="Give candidate K values, e.g. 8,10,12.")
+
+    def _fit_engine(self, counts: sparse.csr_matrix, k: int, seed: int) -> LdaState:
+        fit = fit_gensim if self.engine == "gensim" else fit_tomotopy
+        return fit(counts, k, seed=seed, passes=self.passes, iterations=self.iterations,
+                   workers=self.workers)
+
+    def _select_k(self, counts: sparse.csr_matrix) -> tuple[int, LdaState | None]:
+        """Fit each candidate K with `select_seeds` seeds (on a sample); score and choose."""
+        n = counts.shape[0]
+        sample = counts
+        if n > self.select_sample:
+            rng = np.random.default_rng(self.seed)
+            sample = counts[np.sort(rng.choice(n, self.select_sample, replace=False))]
+        candidates, first_fits = [], {}
+        for k in self.k_range:
+            t0 = time.perf_counter()
+            states = [self._fit_engine(sample, k, self.seed + i) for i in range(self.select_seeds)]
+            tops = [top_term_ids(s.topic_word) for s in states]
+            coherence = float(np.mean(npmi_coherence(counts, tops[0])))
+            candidates.append(Candidate(k, coherence, stability(tops), time.perf_counter() - t0))
+            first_fits[k] = states[0]
+        best, why = choose_k(candidates)
+        self.selection_ = [c.as_dict() for c in candidates]
+        self.selection_reason_ = why
+        self.stability_ = best.stability
+        # Fitted on everything already (small corpora): reuse instead of fitting again.
+        return best.k, first_fits[best.k] if sample is counts else None
+
+    def _describe(self, counts: sparse.csr_matrix) -> None:
+        """Labels, shares and coherence of the fitted topics (quotes need texts: `quote`)."""
+        state, terms = self.state_, self.vocabulary_.terms
+        topic_word = state.topic_word
+        term_prob = np.asarray(counts.sum(axis=0)).ravel() + 1.0
+        term_prob /= term_prob.sum()
+        words = lab.ranked_words(lab.relevance(topic_word, term_prob, self.relevance), terms)
+        tops = top_term_ids(topic_word)
+        coherence = npmi_coherence(counts, tops)
+        ids, _ = self._assign(infer(counts, state))
+        n_docs, share = lab.shares(ids, self.n_topics_)
+        self.topics_: list[Topic] = []
+        taken: set[str] = set()
+        for t in range(self.n_topics_):
+            label = lab.make_label(words[t], taken)
+            taken.add(label)
+            self.topics_.append(Topic(t, label, words[t], [terms[i] for i in tops[t]],
+                                      int(n_docs[t]), float(share[t]), float(coherence[t])))
+        self.coherence_ = float(np.mean(coherence))
+        self.other_share_ = float(np.mean(ids == OTHER))
+
+    # -- using ------------------------------------------------------------------------------
+    def transform(self, docs: Docs) -> np.ndarray:
+        """Topic mixture of each document (rows sum to 1; all zeros when no topic term occurs)."""
+        self._check_fitted()
+        counts = self._counts(self.vocabulary_.transform(self._tokens(docs)))
+        return infer(counts, self.state_)
+
+    def predict(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+        """(topic_id, topic_prob) per document; -1 where no topic reaches `min_prob`."""
+        return self._assign(self.transform(docs))
+
+    def _assign(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = theta.argmax(axis=1).astype(np.int32)
+        probs = theta.max(axis=1) if theta.shape[1] else np.zeros(len(theta))
+        ids[probs < self.min_prob] = OTHER
+        return ids, probs
+
+    @property
+    def labels(self) -> dict[int, str]:
+        """topic_id -> label (plus -1 -> 其他)."""
+        self._check_fitted()
+        return {OTHER: "其他", **{t.topic_id: t.label for t in self.topics_}}
+
+    def quote(self, texts: Sequence[str], docs: Docs | None = None, n: int = 3) -> TopicModel:
+        """Attach up to `n` representative quotes per topic from `texts` (masked texts!)."""
+        ids, probs = self.predict(docs if docs is not None else texts)
+        for topic in self.topics_:
+            topic.quotes = lab.pick_quotes(texts, ids, probs, topic.topic_id, n)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "state_"):
+            raise TextmineError("E016", "this TopicModel is not fitted yet",
+                                fix="Call fit(...) first, or TopicModel.load(path).")
+
+    # -- inputs -----------------------------------------------------------------------------
+    def _lexicons(self):
+        if self.lexicons is None:
+            from textmine.lexicons import load_lexicons
+
+            self.lexicons = load_lexicons()
+        return self.lexicons
+
+    def _segmenter(self):
+        if self.segmenter is None:
+            from textmine.segment import Segmenter
+
+            self.segmenter = Segmenter(self._lexicons())
+        return self.segmenter
+
+    def _tokens(self, docs: Docs) -> list[Sequence[str]]:
+        if isinstance(docs, str):
+            raise TextmineError("E015", "docs is one string",
+                                fix="Pass a list of texts (or of token lists), one per document.")
+        out: list[Sequence[str]] = []
+        for doc in docs:
+            if isinstance(doc, str):
+                out.append(self._segmenter()(doc))
+            elif doc is None or (isinstance(doc, float) and np.isnan(doc)):
+                out.append([])
+            else:
+                out.append(doc)
+        return out
+
+    def _counts(self, term_docs: list[list[str]]) -> sparse.csr_matrix:
+        counts = self.vocabulary_.counts(term_docs)
+        if self.binary:
+            # A long review repeating 房间 ten times is one complaint about the room, not ten.
+            counts.data[:] = 1.0
+        return counts
+
+    # -- persistence ------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """The fitted model as one zip (JSON + arrays; no pickle, safe to load)."""
+        self._check_fitted()
+        meta = {
+            "format": FORMAT, "params": self.get_params(), "n_topics": self.n_topics_,
+            "vocabulary": self.vocabulary_.state(), "topics": [asdict(t) for t in self.topics_],
+            "selection": self.selection_, "selection_reason": self.selection_reason_,
+            "stability": self.stability_, "coherence": self.coherence_,
+            "other_share": self.other_share_, "n_docs": self.n_docs_,
+            "fit_seconds": self.fit_seconds_,
+        }
+        arrays = io.BytesIO()
+        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("model.json", json.dumps(meta, ensure_ascii=False))
+            zf.writestr("lda.npz", arrays.getvalue())
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TopicModel:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                meta = json.loads(zf.read("model.json"))
+                arrays = np.load(io.BytesIO(zf.read("lda.npz")))
+                lam, alpha = arrays["lam"], arrays["alpha"]
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise TextmineError("E016", f"not a textmine topic model ({exc})",
+                                fix="Fit one with `textmine topics fit`.") from exc
+        if meta.get("format") != FORMAT:
+            raise TextmineError("E016", f"unknown topic model format {meta.get('format')!r}",
+                                fix="Refit with this version: `textmine topics fit`.")
+        params = meta["params"]
+        model = cls(**{k: (tuple(v) if k == "k_range" else v) for k, v in params.items()})
+        model.vocabulary_ = TermVocabulary.from_state(meta["vocabulary"])
+        model.state_ = LdaState(lam=lam, alpha=alpha)
+        model.n_topics_ = meta["n_topics"]
+        model.topics_ = [Topic(**t) for t in meta["topics"]]
+        model.selection_ = meta["selection"]
+        model.selection_reason_ = meta["selection_reason"]
+        model.stability_ = meta["stability"]
+        model.coherence_ = meta["coherence"]
+        model.other_share_ = meta["other_share"]
+        model.n_docs_ = meta["n_docs"]
+        model.fit_seconds_ = meta["fit_seconds"]
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to one file (written whole, then renamed: readers never see half)."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_bytes(self.to_bytes())
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> TopicModel:
+        path = Path(path)
+        if not path.is_file():
+            raise TextmineError("E016", where=str(path), fix="Fit a model with `textmine topics fit`.")
+        return cls.from_bytes(path.read_bytes())
