@@ -360,15 +360,17 @@ def _topics(q: _Query) -> Section:
         counts = dict(zip(spark.loc[spark["topic_id"] == tid, "bin"].astype(int),
                           spark.loc[spark["topic_id"] == tid, "n"].astype(int), strict=True))
         series[tid] = [counts.get(b, 0) for b in range(WEEKS - 1, -1, -1)]
-    # Distinct texts only: the same complaint pasted twice is one quote, not two.
+    # Distinct texts only (the same complaint pasted twice is one quote); negative ones first,
+    # since a complaint flagged by intent alone can read as praise out of context.
     quotes = q.df(f"""
         SELECT topic_id, text FROM (
             SELECT topic_id, text, row_number() OVER (
                 PARTITION BY topic_id
-                ORDER BY (length(text) BETWEEN 8 AND {QUOTE_CHARS}) DESC,
+                ORDER BY negative DESC, (length(text) BETWEEN 8 AND {QUOTE_CHARS}) DESC,
                          prob DESC NULLS LAST, first_id) AS r
-            FROM (SELECT topic_id, text, max(topic_prob) AS prob, min(doc_id) AS first_id
-                  FROM documents WHERE {where} AND topic_id IN ({marks}) GROUP BY ALL))
+            FROM (SELECT topic_id, text, max(topic_prob) AS prob, min(doc_id) AS first_id,
+                         bool_or(coalesce(polarity = 'negative', false)) AS negative
+                  FROM documents WHERE {where} AND topic_id IN ({marks}) GROUP BY topic_id, text))
         WHERE r <= {QUOTES_PER_TOPIC} ORDER BY topic_id, r""", [*params, *ids])
     by_topic = {tid: [_quote(t) for t in quotes.loc[quotes["topic_id"] == tid, "text"]]
                 for tid in ids}
