@@ -248,12 +248,12 @@ def _classify(ws: Workspace, run_id: str, result: RunResult) -> None:
         FROM _keys k JOIN _incoming i USING (seq) WHERE k.status = 'conflict'
     """, [run_id])
     result.duplicates = int(ws.con.execute(
-        "SELECT count(*) FROM _keys WHERE status = 'duplicate'").fetchone()[0])
+        "SELECT count(*) FROM _keys WHERE status = 'duplicate'").fetchall()[0][0])
     result.stored = ws.con.execute("""
         INSERT INTO documents BY NAME
         SELECT i.* EXCLUDE (seq, doc_id, turn), k.doc_id, k.turn, ? AS run_id
         FROM _incoming i JOIN _keys k USING (seq) WHERE k.status = 'new'
-    """, [run_id]).fetchone()[0]
+    """, [run_id]).fetchall()[0][0]
     ws.con.execute("DROP TABLE _keys")
     ws.con.execute("DROP TABLE _incoming")
 

@@ -109,7 +109,8 @@ class Workspace:
     def count(self, table: str) -> int:
         if not self.has_table(table):
             return 0
-        return int(self.con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
+        # fetchall: DuckDB 2 refuses the next register() while a result is left unfinished.
+        return int(self.con.execute(f"SELECT count(*) FROM {_quote(table)}").fetchall()[0][0])
 
     # -- writing --------------------------------------------------------------------------------
     def insert(self, table: str, data: pd.DataFrame | pa.Table) -> int:
