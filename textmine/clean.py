@@ -2,31 +2,32 @@
 
 What `clean_text` does, in the order it does it:
 
-1. Character folding, one table lookup: full-width ASCII (U+FF01–U+FF5E) becomes
-   half-width, so １２３/ＡＢＣ become 123/ABC and the Chinese full-width marks ，！？：；（）～
-   become ,!?:;()~ (one form downstream). Chinese-only punctuation (。、《》“”…—) is kept.
-   ￥ and the other full-width signs U+FFE0–U+FFE6 fold to ¥ ¢ £ ….
-   Invisible characters are dropped: BOM (U+FEFF) anywhere, zero-width and direction marks
-   (U+200B–U+200F, U+2060–U+206F, U+202A–U+202E), soft hyphen, variation selectors
-   (U+FE00–U+FE0F), control characters. Every whitespace character (tab, newline, U+3000,
-   U+00A0 …) becomes a plain space.
+1. One pass over the characters (a numpy table lookup):
+   - full-width ASCII (U+FF01–U+FF5E) becomes half-width, so １２３/ＡＢＣ become 123/ABC and the
+     Chinese full-width marks ，！？：；（）～ become ,!?:;()~ (one form downstream). Chinese-only
+     punctuation (。、《》“”…—) is kept. ￥ and the other signs U+FFE0–U+FFE6 fold to ¥ ¢ £ ….
+   - invisible characters are dropped: BOM (U+FEFF) anywhere, zero-width and direction marks
+     (U+200B–U+200F, U+2060–U+206F, U+202A–U+202E), soft hyphen, variation selectors
+     (U+FE00–U+FE0F), control characters.
+   - every whitespace character (tab, newline, U+3000, U+00A0 …) becomes a plain space.
+   - a run of the same mark collapses to one: ！！！ → !, ？？ → ?, 。。。 → 。, ～～ → ~,
+     ... → ., ，， → ,. The marks are ! ? . , ; : ~ 。 、 and the space, nothing else: runs of
+     letters or characters (哈哈哈哈), "?!" and the standard ellipsis …… are left alone. One
+     rule for all marks, so there is one form downstream.
+   - spaces at the start and end go.
 2. HTML: entities are unescaped (&amp; &quot; &nbsp; &#39; …, repeatedly, so double-escaped
    text comes out plain) and tags (<br>, <p class=x>, </b>, <!-- … -->) are replaced by a space.
    A literal ``<script>`` typed in a review is a tag too. Placeholders such as <URL> and the
-   ones from `textmine.mask` are not tags and survive.
+   ones from `textmine.mask` are not tags and survive. Step 1 runs again on what this changed.
 3. Traditional → simplified Chinese with OpenCC ``t2s``.
 4. URLs (http://…, https://…, www.…) become ``<URL>``.
-5. A run of the same punctuation mark collapses to one: ！！！ → !, ？？ → ?, 。。。 → 。,
-   ～～ → ~, ... → ., ，， → ,. The marks are ! ? . , ; : ~ 。 、 and nothing else; runs of
-   letters or characters (哈哈哈哈) and the standard ellipsis …… are left alone.
-6. Runs of spaces become one space; the text is stripped.
 
 Emoji are kept: they carry sentiment (👍 😡) and later stages may score them. Only the
 invisible joiners and variation selectors inside emoji sequences are dropped.
 
-Folding runs before the HTML step (the brief listed it third) so that cleaning is idempotent:
-＆ａｍｐ； or ＜ｂ＞ would otherwise turn into an entity or a tag only after the HTML step had run,
-and a second cleaning would change the text again. ``clean_text(clean_text(x)) == clean_text(x)``.
+Folding comes before the HTML step so that cleaning is idempotent: ＆ａｍｐ； or ＜ｂ＞ would
+otherwise become an entity or a tag only after the HTML step had run, and a second cleaning
+would change the text again. ``clean_text(clean_text(x)) == clean_text(x)``.
 """
 
 from __future__ import annotations
@@ -73,16 +74,21 @@ _TAG = re.compile(
     r"|</[A-Za-z][^<>\n]*>"
 )
 _PLACEHOLDER = re.compile("<(?:" + "|".join(_PLACEHOLDER_NAMES) + ")>")
-# Spelled out case by case rather than with IGNORECASE: a pattern that starts with a plain
-# character set lets the regex engine skip the Chinese text between URLs three times faster.
+# One character set first, look-arounds after it, and no IGNORECASE: a pattern that starts
+# with a plain character set lets the regex engine skip the Chinese text between URLs quickly.
 _URL = re.compile(
-    r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww](?<![A-Za-z0-9.@][Ww])[Ww][Ww]\.)"
+    r"[HhWw](?:(?<=[Hh])[Tt][Tt][Pp][Ss]?://|(?<=[Ww])(?<![A-Za-z0-9.@].)[Ww][Ww]\.)"
     r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*"
     # A URL does not end in sentence punctuation: "见 www.x.com。" or "(http://a.cn)".
     r"[A-Za-z0-9\-_~/#=&+%]"
 )
-_REPEATED_PUNCT = re.compile(r"([!?.,;:~。、])\1+")
-_SPACES = re.compile(r" {2,}")
+# Marks whose runs collapse to one; the space is one of them.
+_COLLAPSING = " !?.,;:~。、"
+
+
+@cache
+def _collapsing() -> np.ndarray:
+    return np.array([ord(c) for c in _COLLAPSING], dtype=np.uint32)
 
 
 @cache
@@ -102,17 +108,28 @@ def _fold_table(keep_newline: bool) -> np.ndarray:
     return table
 
 
-def _fold(text: str, keep_newline: bool) -> str:
-    """Apply the folding table: full-width to half-width, invisibles out, whitespace to space."""
-    # numpy over UTF-32 code units is several times faster than str.translate, which looks
-    # every character up in a Python mapping.
+def _normalise(text: str, keep_newline: bool) -> str:
+    """Fold characters, collapse runs of a mark or space to one, trim spaces at line ends."""
+    # numpy over UTF-32 code units: several times faster than str.translate and regexes, which
+    # handle one character at a time in Python or stop at every comma of Chinese text.
     table = _fold_table(keep_newline)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     folded = table[np.minimum(codes, len(table) - 1)]
     beyond = codes >= len(table) - 1
     if beyond.any():
         folded = np.where(beyond, codes, folded)
-    return folded[folded != _DELETE].tobytes().decode("utf-32-le")
+    codes = folded[folded != _DELETE]
+    repeat = np.zeros(len(codes), dtype=bool)
+    repeat[1:] = (codes[1:] == codes[:-1]) & np.isin(codes[1:], _collapsing())
+    codes = codes[~repeat]
+    # Runs are single now, so one space at most sits at each end of a line.
+    newline = codes == ord(_SEPARATOR)
+    at_start = np.ones(len(codes), dtype=bool)
+    at_start[1:] = newline[:-1]
+    at_end = np.ones(len(codes), dtype=bool)
+    at_end[:-1] = newline[1:]
+    codes = codes[~((codes == ord(" ")) & (at_start | at_end))]
+    return codes.tobytes().decode("utf-32-le")
 
 
 @cache
@@ -127,7 +144,7 @@ def _strip_markup(text: str) -> str:
         # An entity can decode to another entity's text (&amp;amp;) or to a character that
         # folding changes (&#65286; is ＆), so repeat until nothing changes; each change
         # shortens the text, so this ends.
-        unescaped = _fold(html.unescape(text), keep_newline=False)
+        unescaped = _normalise(html.unescape(text), keep_newline=False)
         if unescaped == text:
             break
         text = unescaped
@@ -135,7 +152,8 @@ def _strip_markup(text: str) -> str:
         # Removing an inner tag can close an outer one: "<a<b>>" leaves "<a >".
         stripped = _TAG.sub(_keep_placeholder, text)
         if stripped == text:
-            return text
+            # Tags became spaces, and "!<br>!" two marks in a row: normalise once more.
+            return _normalise(text, keep_newline=False)
         text = stripped
 
 
@@ -144,38 +162,39 @@ def _keep_placeholder(match: re.Match[str]) -> str:
     return tag if _PLACEHOLDER.fullmatch(tag) else " "
 
 
-def _to_simplified(lines: list[str]) -> list[str]:
+def _to_simplified(joined: str) -> str:
     converter = _t2s()
-    out = converter.convert(_SEPARATOR.join(lines)).split(_SEPARATOR)
-    if len(out) != len(lines):
-        out = [converter.convert(line) for line in lines]
-    # OpenCC is not idempotent on a few characters (薴 → 苧 → 苎): convert what changed again.
-    changed = [i for i, (before, after) in enumerate(zip(lines, out, strict=True)) if before != after]
+    simplified = converter.convert(joined)
+    if simplified == joined:
+        return joined
+    # OpenCC is not idempotent on a few characters (薴 → 苧 → 苎): convert the lines that
+    # changed again until they stop changing.
+    before, after = joined.split(_SEPARATOR), simplified.split(_SEPARATOR)
+    if len(before) != len(after):
+        after = [converter.convert(line) for line in before]
+    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
     while changed:
-        again = converter.convert(_SEPARATOR.join(out[i] for i in changed)).split(_SEPARATOR)
+        again = converter.convert(_SEPARATOR.join(after[i] for i in changed)).split(_SEPARATOR)
         still = []
         for i, text in zip(changed, again, strict=True):
-            if text != out[i]:
-                out[i] = text
+            if text != after[i]:
+                after[i] = text
                 still.append(i)
         changed = still
-    return out
+    return _SEPARATOR.join(after)
 
 
 def _clean_lines(texts: list[str]) -> list[str]:
     """Clean texts that contain no newline, working on them joined by newlines."""
     if not texts:
         return []
-    joined = _fold(_SEPARATOR.join(texts), keep_newline=True)
-    lines = joined.split(_SEPARATOR)
+    joined = _normalise(_SEPARATOR.join(texts), keep_newline=True)
     if "&" in joined or "<" in joined:
-        lines = [_strip_markup(t) if ("&" in t or "<" in t) else t for t in lines]
-    lines = _to_simplified(lines)
-    joined = _SEPARATOR.join(lines)
+        joined = _SEPARATOR.join(
+            _strip_markup(t) if ("&" in t or "<" in t) else t for t in joined.split(_SEPARATOR)
+        )
+    joined = _to_simplified(joined)
     joined = _URL.sub(URL_PLACEHOLDER, joined)
-    joined = _REPEATED_PUNCT.sub(r"\1", joined)
-    joined = _SPACES.sub(" ", joined)
-    joined = joined.replace(" \n", "\n").replace("\n ", "\n").strip(" ")
     out = joined.split(_SEPARATOR)
     if len(out) != len(texts):
         raise AssertionError(f"clean: {len(texts)} texts in, {len(out)} out")
