@@ -165,6 +165,7 @@ def test_grouped_card_followed_by_a_quantity_is_masked():
         f"流水号：{ORDER_LIKE_CARD}",
         f"SKU: {ORDER_LIKE_CARD}",
         f"No.{ORDER_LIKE_CARD}",
+        f"Order No. {ORDER_LIKE_CARD}",
         f"货号{ORDER_LIKE_CARD}",
         f"订单号：{ID_DIGIT}",
         "订单号:19513967161",  # JD order numbers are 11 digits
@@ -178,6 +179,11 @@ def test_order_numbers_after_a_cue_are_kept(text):
 def test_the_same_numbers_without_cue_are_masked():
     assert mask_text(f"卡号是{ORDER_LIKE_CARD}") == "卡号是<BANKCARD>"
     assert mask_text("手机:19513967161") == "手机:<PHONE>"
+
+
+@pytest.mark.parametrize("text", ["phone no. 13812345678", "Tel No:13812345678", "手机No.13812345678"])
+def test_no_after_a_contact_word_is_not_an_order_cue(text):
+    assert mask_text(text).endswith("<PHONE>")
 
 
 def test_a_cue_far_before_the_number_does_not_protect_it():

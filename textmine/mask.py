@@ -93,10 +93,12 @@ _BANKCARD = re.compile(
     + r"(?:[0-9]{15,18}|[0-9]{3}(?:[ -][0-9]{4}){3}(?P<tail>[ -][0-9]{1,3})?)"
     + _LONG_END
 )
-# The cue must come right before the number, with only labels' punctuation between;
-# 身份证编号 is a cue for an ID, not against it.
+# The cue must come right before the number, with only labels' punctuation between.
+# 身份证编号 is a cue for an ID, not against it; "No." after a word ("phone no.", 手机No.)
+# is that word's number, but "Order No." is an order's.
 _ORDER_CUE = re.compile(
-    r"(?:订单|单号|运单|快递单|物流单|(?<!证)编号|货号|SKU|No|流水号|交易号)[号码]*"
+    r"(?:订单|单号|运单|快递单|物流单|(?<!证)编号|货号|SKU|流水号|交易号"
+    r"|(?<![A-Za-z])order ?no|(?<![A-Za-z] )(?<![A-Za-z])(?<!手机)(?<!电话)no)[号码]*"
     r"[ :#=.\-是为]{0,8}$",
     re.IGNORECASE,
 )
