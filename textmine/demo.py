@@ -64,6 +64,21 @@ def customers_and_trends(corpora: Path, workspace: Path, out_dir: Path, echo: Ec
             "rising": json_records(found)}
 
 
+def complaint_topics(workspace: Path, echo: Echo) -> dict[str, Any]:
+    """Fit complaint topics (K chosen among a few: the corpora are small) and print their labels."""
+    from textmine.topics.workflow import fit_topics
+
+    fitted = fit_topics(workspace, k="auto", k_range=(4, 5, 6), passes=5)
+    echo(f"topics    K={fitted['k']} · coherence {fitted['coherence']:.2f} · "
+         + fitted["selection"]["reason"].split(";")[0])
+    labels = [{"topic_id": int(r.topic_id), "label": r.label, "share": round(float(r.share), 3)}
+              for r in fitted["table"].itertuples()]
+    for row in labels:
+        echo(f"  {row['share']:6.1%}  [{row['topic_id']}] {row['label']}")
+    echo(f"          (try: textmine topics show -w {workspace})")
+    return {"version": int(fitted["version"]), "k": int(fitted["k"]), "topics": labels}
+
+
 def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.duckdb",
              out_dir: str | Path = "out", echo: Echo = print,
              config: Config | None = None) -> dict[str, Any]:
@@ -111,6 +126,8 @@ def run_demo(corpora: str | Path = "corpora", workspace: str | Path = "out/demo.
     echo("top complaint words: " + ", ".join(f"{w} {c}" for w, c in words))
     echo(f"workspace: {workspace}  (try: textmine sql -w {workspace} "
          "\"SELECT product, count(*) FROM documents GROUP BY 1\")")
+
+    summary["topics"] = complaint_topics(workspace, echo)
 
     if (corpora / "customers.csv").exists():
         summary["customers"] = customers_and_trends(corpora, workspace, out_dir, echo)

@@ -53,7 +53,10 @@ def fit_gensim(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, ite
 
 def fit_tomotopy(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, iterations: int,
                  workers: int, chunksize: int = 0) -> LdaState:
-    """Collapsed Gibbs sampling (tomotopy `LDAModel`); `passes` × 20 sweeps, then counts + eta."""
+    """Collapsed Gibbs sampling (tomotopy `LDAModel`); `passes` × 20 sweeps, then counts + eta.
+
+    `workers` is accepted for a common signature; sampling runs on one thread (see below).
+    """
     try:
         import tomotopy as tp
     except ModuleNotFoundError as exc:
@@ -70,7 +73,8 @@ def fit_tomotopy(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, i
                for _ in range(int(c))]
         if doc:
             model.add_doc(doc)
-    model.train(passes * 20, workers=min(workers, 2))
+    # tomotopy's parallel sampler can differ between runs with the same seed: one thread.
+    model.train(passes * 20, workers=1)
     lam = np.full((k, n_terms), eta)
     column = np.array([int(w) for w in model.used_vocabs])
     for t in range(k):

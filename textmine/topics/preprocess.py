@@ -44,7 +44,8 @@ class PosLookup:
         pos = self._cache.get(word)
         if pos is None:
             if word.isascii():
-                pos = "eng" if any(c.isalpha() for c in word) else "m"
+                # ipad, win7 are product words; t.cn, 3.5 and bare numbers are not.
+                pos = "eng" if word.isalnum() and not word.isdigit() else "x"
             else:
                 tagged = self._segmenter.tag(word)
                 pos = tagged[-1][1] if tagged else "x"
