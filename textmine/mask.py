@@ -17,10 +17,10 @@ What is masked, and with what (`PLACEHOLDERS`):
 - ``email`` → <EMAIL>.
 
 Kept on purpose: order and tracking numbers (a number right after 订单号, 单号, 运单, 快递单,
-物流单, 编号, 货号, SKU, No., 流水号 or 交易号, with at most punctuation between, is never
-taken for PII: JD order numbers are 11 digits and some begin like mobile numbers), SKUs, model
-numbers, prices, dates, times, quantities, and 400/800/95xxx company hotlines, which are
-public numbers. QQ numbers are not masked: nothing tells them from other 5–11 digit numbers
+物流单, 编号, 货号, SKU, No. (not "phone no."), Order No., 流水号 or 交易号, with at most
+punctuation between, is never taken for PII: JD order numbers are 11 digits and some begin
+like mobile numbers), SKUs, model numbers, prices, dates, times, quantities, and 400/800/95xxx
+company hotlines, which are public numbers. QQ numbers are not masked: nothing tells them from other 5–11 digit numbers
 but the word QQ before them.
 
 Rules: a match never starts or ends inside a longer digit run; ID and card numbers also not
@@ -31,6 +31,7 @@ Masking is idempotent, and no placeholder contains a digit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
@@ -171,7 +172,7 @@ def _emails(probe: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _matches(pattern: re.Pattern[str]):
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], list[tuple[int, int]]]:
     return lambda probe: [m.span() for m in pattern.finditer(probe)]
 
 
