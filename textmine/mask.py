@@ -20,8 +20,8 @@ Kept on purpose: order and tracking numbers (a number right after 订单号, 单
 物流单, 编号, 货号, SKU, No. (not "phone no."), Order No., 流水号 or 交易号, with at most
 punctuation between, is never taken for PII: JD order numbers are 11 digits and some begin
 like mobile numbers), SKUs, model numbers, prices, dates, times, quantities, and 400/800/95xxx
-company hotlines, which are public numbers. QQ numbers are not masked: nothing tells them from other 5–11 digit numbers
-but the word QQ before them.
+company hotlines, which are public numbers. QQ numbers are not masked: nothing tells them
+from other 5–11 digit numbers but the word QQ before them.
 
 Rules: a match never starts or ends inside a longer digit run; ID and card numbers also not
 next to a letter (SF1234…, JD0012… are tracking codes). Full-width digits are found too.
