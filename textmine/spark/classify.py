@@ -1,0 +1,60 @@
+"""Dedup in Spark with the local engine's rules (analyze._classify): first wins, by input order.
+
+- chats without turn numbers: turns are numbered per session in input order, and rows
+  without an ID get `<session>:<turn>`;
+- per doc_id, ordered by input position: the first row is new; a later row with the same
+  source_hash is a duplicate, with another hash a conflict (rejected `duplicate_id_conflict`);
+- a doc_id already stored in the output folder makes the row a duplicate (same hash) or a
+  conflict (other hash), so re-running into the same folder stores nothing twice.
+"""
+
+from __future__ import annotations
+
+CONFLICT_REASON = "duplicate_id_conflict"
+
+
+def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status`
+    """`records`: analysed rows (INCOMING columns); `existing`: (doc_id, source_hash) stored."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if kind == "chat":
+        by_session = Window.partitionBy("session_id").orderBy("seq")
+        numbered = F.when(F.col("session_id").isNotNull(),
+                          F.row_number().over(by_session).cast("int"))
+        records = records.withColumn("turn", F.coalesce(F.col("turn"), numbered))
+        records = records.withColumn("doc_id", F.coalesce(
+            F.col("doc_id"), F.concat(F.col("session_id"), F.lit(":"),
+                                      F.col("turn").cast("string"))))
+    if existing is not None:
+        stored = (existing.groupBy("doc_id").agg(F.first("source_hash").alias("_stored_hash"))
+                  .withColumn("_stored", F.lit(True)))
+        records = records.join(stored, "doc_id", "left")
+    else:
+        records = (records.withColumn("_stored_hash", F.lit(None).cast("string"))
+                   .withColumn("_stored", F.lit(None).cast("boolean")))
+    by_id = Window.partitionBy("doc_id").orderBy("seq")
+    records = (records.withColumn("_nth", F.row_number().over(by_id))
+               .withColumn("_first_hash", F.first("source_hash").over(by_id)))
+    same_as_first = F.col("source_hash") == F.col("_first_hash")
+    status = (F.when(F.col("_stored") & (F.col("_stored_hash") == F.col("source_hash")),
+                     "duplicate")
+              .when(F.col("_stored"), "conflict")
+              .when((F.col("_nth") > 1) & same_as_first, "duplicate")
+              .when(F.col("_nth") > 1, "conflict")
+              .otherwise("new"))
+    return records.withColumn("status", status).drop("_stored", "_stored_hash", "_nth",
+                                                     "_first_hash")
+
+
+def conflict_rejects(classified, run_id: str):  # -> pyspark DataFrame in the REJECTS shape
+    """The rows that reuse an ID with different text, as rejects (the local engine's wording)."""
+    from pyspark.sql import functions as F
+
+    detail = F.concat(F.lit("ID "), F.col("doc_id"),
+                      F.lit(" was already used by a row with different text; "
+                            "give the row its own ID or remove the duplicate"))
+    return classified.where(F.col("status") == "conflict").select(
+        F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"), "doc_id",
+        F.lit(CONFLICT_REASON).alias("reason"), detail.alias("detail"),
+        F.substring("text", 1, 120).alias("excerpt"))

@@ -1,0 +1,100 @@
+"""Start (or reuse) a quiet SparkSession whose Python workers can import textmine."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from textmine.errors import TextmineError
+
+# Spark logs INFO/WARN lines (and the "Setting default log level" banner, unless the REPL
+# logger's level equals the root's) to stderr; the CLI should print only its own lines.
+LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def is_local(master: str) -> bool:
+    return master.startswith("local")
+
+
+def under_spark_submit() -> bool:
+    """spark-submit starts Python with the gateway of a JVM it already launched."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def start_session(master: str, log_path: Path):  # -> tuple[SparkSession, bool]
+    """(session, started_here): the active session if there is one, else a new quiet one.
+
+    For local masters the workers must run this very interpreter (another one on PATH lacks
+    textmine and fails on import). The JVM's own stderr (a JDK banner, executor errors) goes to
+    `log_path`, so the terminal shows only textmine's lines.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    builder = (SparkSession.builder.appName("textmine analyze")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions",
+                       f"-Dlog4j2.configurationFile=file:{_log4j_file()}"))
+    if under_spark_submit():
+        # spark-submit launched the JVM with its own --master and confs: keep them.
+        return builder.getOrCreate(), True
+    builder = builder.master(master)
+    if is_local(master):
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        # No web UI and a loopback address: several local runs on one machine must not
+        # collide on ports or depend on the host name resolving.
+        builder = (builder.config("spark.ui.enabled", "false")
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1"))
+    try:
+        with _stderr_to(log_path):
+            spark = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises its own runtime errors when the JVM cannot start
+        raise TextmineError("E021", str(exc).splitlines()[0][:160], where=master,
+                            fix=f"Check that Java 17 is installed (java -version) and see {log_path}."
+                            ) from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, True
+
+
+def _log4j_file() -> Path:
+    path = Path(tempfile.gettempdir()) / "textmine-log4j2.properties"
+    if not path.exists() or path.read_text() != LOG4J2:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(LOG4J2)
+        tmp.replace(path)
+    return path
+
+
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Point file descriptor 2 at `path` while the JVM is launched (it inherits the fd)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(target, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
