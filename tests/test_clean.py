@@ -212,7 +212,7 @@ def test_output_is_never_longer_than_input(text):
     assert len(clean_text(text)) <= len(text)
 
 
-@_prop
+@settings(max_examples=50, deadline=None)
 @given(st.lists(_texts, max_size=8))
 def test_clean_texts_equals_clean_text_on_each(texts):
     assert clean_texts(pd.Series(texts, dtype=object)).tolist() == [clean_text(t) for t in texts]
