@@ -52,7 +52,9 @@ def _alternation(phrases: list[str]) -> re.Pattern[str] | None:
 def chat_patterns(lexicons: Lexicons) -> ChatPatterns:
     """Escalation phrases (with their category) and unresolved phrases as regexes."""
     category_of = {p: cat for cat, phrases in lexicons.escalation.items() for p in phrases}
-    human = frozenset(a.lower() for a in [*lexicons.roles.get("agent", []), "真人", "人工服务"])
+    # Only names of a person (人工, 客服 …): a bare 售后 typed to a bot menu picks a topic.
+    human = frozenset(a.lower() for a in [*lexicons.roles.get("agent", []), "真人", "人工服务"]
+                      if "人工" in a or "客服" in a or a == "真人")
     return ChatPatterns(_alternation(list(category_of)), category_of,
                         _alternation(list(lexicons.unresolved)), human)
 
