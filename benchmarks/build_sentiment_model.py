@@ -74,8 +74,10 @@ def main() -> None:
 
 Built by `python benchmarks/build_sentiment_model.py` (this file is written by it).
 
-- Recipe: `textmine train sentiment` (hashed TF-IDF of character 1-3-grams and word 1-2-grams,
-  logistic regression, Platt calibration on a 10 % held-out split, then refit on everything).
+- Recipe: `textmine train sentiment` (hashed TF-IDF of character 1-3-grams and word 1-2-grams
+  in 2^20 buckets, logistic regression; on a random 10 % held-out split a two-input logistic
+  calibration of the n-gram score and the rules scorer's score; then refit on everything).
+  Weights are stored as one byte each (scores move by < 0.05, accuracy unchanged).
 - Training data (research use, see ../shared/data/*/SOURCE.md): online_shopping_10_cats
   (all 10 categories) + chnsenticorp_htl_all, duplicate texts dropped:
   {counts['after_dropping_duplicate_texts']:,} reviews ({result['training']['positive']:,}

@@ -40,7 +40,7 @@ class AspectFinder:
             return []
         out = []
         proba = self.scorer.clause_proba
-        for start, end, score, _weight in self.scorer.spans(words):
+        for start, end, score, *_ in self.scorer.cached_spans(words):
             named = dict.fromkeys(a for a in named_at[start:end] if a)
             if not named:
                 continue
@@ -56,8 +56,10 @@ def aspect_finder(resources: Resources) -> AspectFinder:
     """The process's AspectFinder for these resources (built once, kept in `resources.extra`)."""
     finder = resources.extra.get("aspect_finder")
     if finder is None:
+        # Share the sentiment model's rules scorer: it keeps the clauses of the batch it just
+        # scored, so this stage does not read the words again.
         model = resources.sentiment_model
-        scorer = model if isinstance(model, LexiconScorer) else None
+        scorer = model if isinstance(model, LexiconScorer) else getattr(model, "lexicon_scorer", None)
         finder = resources.extra["aspect_finder"] = AspectFinder(resources.lexicons, scorer)
     return finder
 
@@ -66,7 +68,7 @@ def aspects_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     """_words -> aspects (list of {aspect, polarity, score, evidence} per document)."""
     find = aspect_finder(resources).find
     batch = batch.copy()
-    batch["aspects"] = [find(list(w)) if w is not None and len(w) else [] for w in batch["_words"]]
+    batch["aspects"] = [find(w) if w is not None and len(w) else [] for w in batch["_words"]]
     return batch
 
 

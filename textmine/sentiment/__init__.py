@@ -47,10 +47,6 @@ def load_model(name: str, lexicons: Lexicons) -> SentimentModel:
 
         return LexiconScorer(lexicons)
     path = shipped_model_path() if name == "default" else Path(name)
-    if name == "default" and not path.is_file():  # TEMPORARY until the shipped model lands
-        from textmine.sentiment.snownlp_baseline import SnowNLPBaseline
-
-        return SnowNLPBaseline()
     if not path.is_file():
         raise TextmineError("E016", name, where=str(path),
                             fix="Use --model default, snownlp, lexicon, or the path of a model "

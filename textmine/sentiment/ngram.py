@@ -33,9 +33,9 @@ class NgramSettings:
     char_ngrams: tuple[int, ...] = (1, 2, 3)
     word_ngrams: tuple[int, ...] = (1, 2)
     min_df: int = 2
-    bits: int = 19  # 2**bits hashed feature buckets
+    bits: int = 20  # 2**bits hashed feature buckets
     weighting: str = "tfidf"  # "tfidf" (idf per bucket) or "nb" (naive-Bayes log-count ratio)
-    lexicon: bool = False  # add the rules scorer's document score as an input
+    lexicon: bool = True  # blend the rules scorer's document score in at calibration
     base: str | None = None  # add this model's logit as an input ("default" or a path)
     C: float = 4.0
     holdout: float = 0.1  # share of training rows kept aside to fit the calibration and report
@@ -108,10 +108,12 @@ def _buckets(keys: np.ndarray, bits: int) -> np.ndarray:
 class NgramModel:
     """Hashed TF-IDF n-grams + logistic regression + Platt calibration (SentimentModel).
 
-    Optional extra inputs, each one more column next to the n-grams: `lexicon` (the rules
-    scorer's document score, squashed with tanh; needs `_words`) and `base` (the logit of
-    another model, e.g. "default": a small rating-labeled set then learns corrections to the
-    shipped model instead of starting from nothing).
+    `lexicon`: the calibration on the held-out split is a logistic regression on two inputs,
+    the n-gram score and the rules scorer's document score (needs `_words`), so negation and
+    contrast that bags of n-grams miss (不是不好) move the result as much as held-out data
+    says they should. `base`: the logit of another model (e.g. "default") is one more
+    column next to the n-grams, so a small rating-labeled file learns corrections to the
+    shipped model instead of starting from nothing.
     """
 
     settings: NgramSettings = field(default_factory=NgramSettings)
@@ -122,13 +124,13 @@ class NgramModel:
     coef: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
     extra_coef: list[float] = field(default_factory=list)
     intercept: float = 0.0
-    calibration: tuple[float, float] = (1.0, 0.0)  # p = sigmoid(a * z + b)
+    calibration: tuple[float, ...] = (1.0, 0.0, 0.0)  # p = sigmoid(a * z + b + c * lexicon)
     info: dict[str, Any] = field(default_factory=dict)  # training summary and scores
     lexicons: Any = field(default=None, repr=False)  # Lexicons, for the extra inputs
 
     def __post_init__(self) -> None:
         self._vocab = {w: i for i, w in enumerate(self.words)}
-        self._lexicon = self._base = None
+        self.lexicon_scorer = self._base = None
         if self.settings.lexicon or self.settings.base:
             from textmine.lexicons import load_lexicons
 
@@ -136,7 +138,7 @@ class NgramModel:
             if self.settings.lexicon:
                 from textmine.sentiment.lexicon import LexiconScorer
 
-                self._lexicon = LexiconScorer(lexicons)
+                self.lexicon_scorer = LexiconScorer(lexicons)
             if self.settings.base:
                 from textmine.sentiment import load_model
 
@@ -152,14 +154,26 @@ class NgramModel:
         return np.concatenate([cd, wd]), _buckets(np.concatenate([ck, wk]), self.settings.bits)
 
     def _extras(self, batch: pd.DataFrame) -> np.ndarray:
-        """The extra input columns (lexicon score, base-model logit), n x 0..2."""
-        columns = []
-        if self._lexicon is not None:
-            columns.append(np.tanh(self._lexicon.raw_scores(batch) / 3.0))
-        if self._base is not None:
-            p = np.clip(self._base.predict_proba(batch), 1e-6, 1 - 1e-6)
-            columns.append(np.log(p / (1 - p)))
-        return np.column_stack(columns) if columns else np.empty((len(batch), 0))
+        """The extra input column (base-model logit), n x 0..1."""
+        if self._base is None:
+            return np.empty((len(batch), 0))
+        p = np.clip(self._base.predict_proba(batch), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p)).reshape(-1, 1)
+
+    def _calibrated(self, z: np.ndarray, batch: pd.DataFrame) -> np.ndarray:
+        a, b, c = (*self.calibration, 0.0)[:3]
+        z = a * z + b
+        lexicon = self.lexicon_scorer
+        if lexicon is None:
+            return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        raw = lexicon.raw_scores(batch)
+        p = 1.0 / (1.0 + np.exp(-np.clip(z + c * raw, -50, 50)))
+        # Negated complaints (不差, 不是不好) are too rare in training data for n-grams to
+        # learn: where they are a text's only opinions, the rules scorer's reading stands.
+        cleared = lexicon.cleared_complaints(batch)
+        if cleared.any():
+            p[cleared] = np.maximum(p[cleared], lexicon.proba_from_raw(raw[cleared]))
+        return p
 
     def _matrix(self, batch: pd.DataFrame) -> sparse.csr_matrix:
         """TF-IDF rows: count x idf per bucket, divided by the root of the summed squared idf
@@ -191,9 +205,7 @@ class NgramModel:
         """Calibrated P(positive) per row from `text` and `tokens` (and `_words`, `lexicon`)."""
         if len(batch) == 0:
             return np.empty(0, float)
-        a, b = self.calibration
-        z = a * self.decision_function(batch) + b
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        return self._calibrated(self.decision_function(batch), batch)
 
     # -- fitting ---------------------------------------------------------------------------
     def _fit_vocab(self, batch: pd.DataFrame, labels: np.ndarray) -> None:
@@ -206,12 +218,15 @@ class NgramModel:
         self._vocab = {w: i for i, w in enumerate(self.words)}
         doc, bucket = self._occurrences(batch)
         size = 1 << s.bits
-        # One entry per (bucket, document) pair: its count per bucket is the document frequency.
-        pairs = np.unique(bucket * len(batch) + doc)
-        df = np.bincount(pairs // len(batch), minlength=size)
+        # Summing duplicates leaves one entry per (document, bucket): document frequencies.
+        present = sparse.csr_matrix((np.ones(len(doc), np.float32), (doc, bucket)),
+                                    shape=(len(batch), size))
+        present.sum_duplicates()
+        df = np.bincount(present.indices, minlength=size)
         if s.weighting == "nb":
-            positive = labels[pairs % len(batch)] == 1
-            p = np.bincount(pairs[positive] // len(batch), minlength=size) + 1.0
+            rows = np.repeat(np.arange(len(batch)), np.diff(present.indptr))
+            positive = labels[rows] == 1
+            p = np.bincount(present.indices[positive], minlength=size) + 1.0
             q = df - p + 2.0
             scale = np.log((p / p.sum()) / (q / q.sum()))
         else:
@@ -243,8 +258,11 @@ class NgramModel:
             train = batch.iloc[~held]
             self._fit_vocab(train, labels[~held])
             self._fit_lr(train, labels[~held])
-            z = self.decision_function(batch.iloc[held])
-            self.calibration = _platt(z, labels[held])
+            held_batch = batch.iloc[held]
+            inputs = [self.decision_function(held_batch)]
+            if self.lexicon_scorer is not None:
+                inputs.append(self.lexicon_scorer.raw_scores(held_batch))
+            self.calibration = _platt(np.column_stack(inputs), labels[held])
             scores = binary_scores(labels[held], self.predict_proba(batch.iloc[held]))
             scores["split"] = f"random {s.holdout:.0%} held out of the training file (seed {s.seed})"
         self._fit_vocab(batch, labels)
@@ -267,9 +285,14 @@ class NgramModel:
                   "settings": asdict(self.settings), "intercept": self.intercept,
                   "extra_coef": self.extra_coef, "calibration": list(self.calibration),
                   "info": self.info}
+        # One byte per weight keeps a 2**20-bucket model near 2 MB; scores move by < 0.01.
+        idf_scale = float(np.abs(self.idf).max() / 127) or 1.0
+        coef_scale = float(np.abs(self.coef).max() / 127) or 1.0
+        header["scales"] = [idf_scale, coef_scale]
         np.savez_compressed(path, header=np.array(json.dumps(header, ensure_ascii=False)),
                             words=np.array("\n".join(self.words)),
-                            idf=self.idf.astype(np.float16), coef=self.coef.astype(np.float16))
+                            idf=np.round(self.idf / idf_scale).astype(np.int8),
+                            coef=np.round(self.coef / coef_scale).astype(np.int8))
         return path
 
     @classmethod
@@ -280,19 +303,22 @@ class NgramModel:
             if header.get("format") != FORMAT:
                 raise ValueError(f"not a {FORMAT} model: {header.get('format')!r}")
             words = str(data["words"])
+            scales = header.get("scales", [1.0, 1.0])
             return cls(settings=NgramSettings.from_dict(header["settings"]),
                        name=header["name"], version=header["version"],
                        words=words.split("\n") if words else [],
-                       idf=data["idf"].astype(np.float32), coef=data["coef"].astype(np.float32),
+                       idf=data["idf"].astype(np.float32) * np.float32(scales[0]),
+                       coef=data["coef"].astype(np.float32) * np.float32(scales[1]),
                        extra_coef=list(header.get("extra_coef", [])),
                        intercept=float(header["intercept"]),
                        calibration=tuple(header["calibration"]), info=header["info"],
                        lexicons=lexicons)
 
 
-def _platt(z: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(a, b) of sigmoid(a * z + b) fitted to held-out decision values."""
+def _platt(inputs: np.ndarray, labels: np.ndarray) -> tuple[float, ...]:
+    """(a, b[, c]) of sigmoid(a * z + b [+ c * lexicon]) fitted to held-out values."""
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1e6).fit(z.reshape(-1, 1), labels)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    lr = LogisticRegression(C=1e6).fit(inputs, labels)
+    coef = [float(c) for c in lr.coef_[0]]
+    return (coef[0], float(lr.intercept_[0]), *coef[1:])

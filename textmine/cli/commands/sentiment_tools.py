@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         negative_max: float = typer.Option(2.0, "--negative-max", help="With --rating-col: stars at or below are negative."),
         positive_min: float = typer.Option(4.0, "--positive-min", help="With --rating-col: stars at or above are positive."),
         base: str = typer.Option(None, "--base", help="Learn on top of this model's score (e.g. default): helps small files."),
-        lexicon_feature: bool = typer.Option(False, "--lexicon-feature", help="Add the rules scorer's score as an input."),
+        lexicon_blend: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Blend the rules scorer's score in at calibration (negation, contrast)."),
         c: float = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression."),
         cv: int = typer.Option(0, "--cv", help="Also report N-fold cross-validation (e.g. 5)."),
         lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         from textmine.sentiment.ngram import NgramSettings
         from textmine.sentiment.train import train_file
 
-        settings = replace(NgramSettings(), base=base, lexicon=lexicon_feature)
+        settings = replace(NgramSettings(), base=base, lexicon=lexicon_blend)
         if c is not None:
             settings = replace(settings, C=c)
         config = load_config(lexicons=lexicons)

@@ -1,0 +1,95 @@
+"""Sentiment models: the shipped default, the n-gram recipe, save/load, polarity bands."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from textmine.config import Config
+from textmine.errors import TextmineError
+from textmine.lexicons import load_lexicons
+from textmine.sentiment import load_model, polarity, score, shipped_model_path
+from textmine.sentiment.ngram import NgramModel, NgramSettings
+from textmine.sentiment.train import prepare_texts, rating_labels
+
+POSITIVE = ["质量很好，很满意", "物流很快，包装完好", "非常好用，推荐购买", "客服态度很好",
+            "性价比高，值得购买", "味道不错，还会回购", "做工精致，穿着舒服", "效果很好，好评"]
+NEGATIVE = ["质量太差了", "物流太慢，等了一个星期", "用了两天就坏了，垃圾", "客服态度恶劣",
+            "不值这个价，后悔买了", "味道很难吃", "做工粗糙，线头很多", "差评，退货"]
+
+
+@pytest.fixture(scope="module")
+def lexicons():
+    return load_lexicons()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return prepare_texts(pd.Series(POSITIVE + NEGATIVE), Config())
+
+
+def test_default_is_the_shipped_ngram_model(lexicons):
+    model = load_model("default", lexicons)
+    assert isinstance(model, NgramModel)
+    assert shipped_model_path().stat().st_size < 3_000_000
+    assert model.info["training"]["n"] > 50_000  # shopping + hotel reviews
+    assert shipped_model_path().with_suffix(".md").is_file()  # provenance next to it
+
+
+def test_issue_negation_and_contrast_cases_with_the_default_model():
+    frame = score(pd.DataFrame({"text": ["不太好", "不是不好", "物流很快，但是质量太差"]}))
+    assert list(frame["polarity"] != "negative") == [False, True, False]
+
+
+def test_default_model_separates_plain_reviews(lexicons, batch):
+    proba = load_model("default", lexicons).predict_proba(batch)
+    assert (proba[:8] > 0.5).all() and (proba[8:] < 0.5).all()
+
+
+def test_saved_model_predicts_like_the_fitted_one(batch, tmp_path, lexicons):
+    labels = np.array([1] * 8 + [0] * 8)
+    model = NgramModel(NgramSettings(bits=16, min_df=1)).fit(batch, labels)
+    path = model.save(tmp_path / "tiny")
+    assert path.suffix == ".npz"
+    loaded = load_model(str(path), lexicons)
+    assert np.allclose(loaded.predict_proba(batch), model.predict_proba(batch), atol=0.02)
+    assert loaded.predict_proba(batch.iloc[:0]).shape == (0,)
+
+
+def test_base_model_logit_is_an_input(batch, lexicons):
+    labels = np.array([1] * 8 + [0] * 8)
+    model = NgramModel(NgramSettings(bits=16, min_df=1, base="default"),
+                       lexicons=lexicons).fit(batch, labels)
+    assert len(model.extra_coef) == 1 and model.extra_coef[0] > 0
+
+
+def test_unreadable_or_missing_model_is_a_user_error(tmp_path, lexicons):
+    bogus = tmp_path / "bogus.npz"
+    np.savez(bogus, header=np.array('{"format": "something-else"}'))
+    for name in (str(bogus), str(tmp_path / "missing.npz")):
+        with pytest.raises(TextmineError) as err:
+            load_model(name, lexicons)
+        assert err.value.code == "E016"
+
+
+def test_rating_thresholds_leave_the_middle_out():
+    labels, used = rating_labels(pd.Series(["1", "2星", "3", "4", "5", None, "x"]))
+    assert list(used) == [True, True, False, True, True, False, False]
+    assert list(labels[used]) == [0, 0, 1, 1]
+    with pytest.raises(TextmineError):
+        rating_labels(pd.Series(["1"]), negative_max=4, positive_min=4)
+
+
+def test_polarity_band_is_the_configured_one():
+    config = Config()
+    values = np.array([config.neutral_low - 0.01, config.neutral_low, config.neutral_high])
+    assert list(polarity(values, config.neutral_low, config.neutral_high)) == [
+        "negative", "neutral", "positive"]
+
+
+def test_every_named_model_scores_the_same_batch(lexicons, batch):
+    for name in ("snownlp", "lexicon", "default"):
+        proba = load_model(name, lexicons).predict_proba(batch)
+        assert proba.shape == (16,) and ((proba >= 0) & (proba <= 1)).all()
+        assert proba[:8].mean() > proba[8:].mean()
