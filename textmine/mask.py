@@ -55,27 +55,29 @@ _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Each pattern starts with a plain character or character set and looks behind just after it,
-# "1(?<![0-9]1)", rather than before it: a pattern that starts with a look-behind makes the
+# "1(?<![0-9>]1)", rather than before it: a pattern that starts with a look-behind makes the
 # regex engine stop at every position of the text, one that starts with a character set lets it
 # skip the Chinese text in between several times faster.
+# A placeholder's "<" and ">" count as digits: a number next to one is judged as it was next
+# to the digits that the placeholder replaced, so masking twice changes nothing.
 _MOBILE = re.compile(
-    r"(?:1(?<![0-9]1)"  # 13812345678
+    r"(?:1(?<![0-9>]1)"  # 13812345678
     r"|\+86[ -]?1"  # +86 138…
     r"|\(\+?86\) ?1"  # (+86)138…
-    r"|0(?<![0-9]0)086[ -]?1"  # 0086 138…
-    r"|8(?<![0-9]8)6[ -]?1)"  # 86 138…
+    r"|0(?<![0-9>]0)086[ -]?1"  # 0086 138…
+    r"|8(?<![0-9>]8)6[ -]?1)"  # 86 138…
     r"[3-9][0-9](?:[ -]?[0-9]{4}){2}"
-    r"(?![0-9])"
+    r"(?![0-9<])"
 )
 _LANDLINE = re.compile(
-    r"(?:\((?<![0-9]\()0[1-9][0-9]{1,2}\) ?[1-9][0-9]{6,7}"  # (0755)86543210
-    r"|0(?<![0-9]0)"
+    r"(?:\((?<![0-9>]\()0[1-9][0-9]{1,2}\) ?[1-9][0-9]{6,7}"  # (0755)86543210
+    r"|0(?<![0-9>]0)"
     r"(?:[1-9][0-9]{1,2}[ -][1-9][0-9]{6,7}"  # 010-62345678, 0755 86543210
     # Written together (02062316680) only with the real shapes: 010 and 02x take 8 digits,
     # other area codes are 4 digits long; local numbers start with 2–9.
     r"|(?:10|2[0-9])[2-9][0-9]{7}|[3-9][0-9]{2}[2-9][0-9]{6,7}))"
     r"(?:(?:-|转|[Ee][Xx][Tt]\.? ?|#)[0-9]{1,5})?"
-    r"(?![0-9])"
+    r"(?![0-9<])"
 )
 # Long numbers: not glued to letters (tracking codes) or to other digit groups. "<" and ">"
 # count as letters and digits so that a number next to a placeholder is judged as it was
