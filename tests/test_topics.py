@@ -110,10 +110,10 @@ def test_auto_k_scores_every_candidate_and_says_why(complaint_tokens):
 
 
 def test_choose_k_prefers_coherent_among_stable():
-    rows = [Candidate(6, 0.30, 0.50, 1), Candidate(8, 0.20, 0.80, 1), Candidate(10, 0.25, 0.75, 1)]
+    rows = [Candidate(6, 0.30, 0.50), Candidate(8, 0.20, 0.80), Candidate(10, 0.25, 0.75)]
     best, why = choose_k(rows)
     assert best.k == 10 and best.chosen and "K=10" in why
-    best, _ = choose_k([Candidate(6, 0.3, 0.4, 1), Candidate(8, 0.1, 0.6, 1)])
+    best, _ = choose_k([Candidate(6, 0.3, 0.4), Candidate(8, 0.1, 0.6)])
     assert best.k == 8  # none stable: the most stable
 
 

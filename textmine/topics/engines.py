@@ -31,31 +31,31 @@ def _bow_corpus(counts: sparse.csr_matrix) -> list[list[tuple[int, float]]]:
 
 
 def fit_gensim(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, iterations: int,
-               workers: int, chunksize: int = 4000) -> LdaState:
-    """Online variational Bayes (gensim `LdaMulticore`; plain `LdaModel` for one worker)."""
+               chunksize: int = 2000) -> LdaState:
+    """Online variational Bayes (gensim `LdaModel`).
+
+    One process per fit: `LdaMulticore` merges its workers' results in arrival order, so the
+    same seed gave different topics from run to run (measured); parallelism comes from fitting
+    candidate K values side by side instead (`fit_many`).
+    """
     import logging
 
-    from gensim.models import LdaModel, LdaMulticore
+    from gensim.models import LdaModel
 
     logging.getLogger("gensim").setLevel(logging.WARNING)
-    corpus = _bow_corpus(counts)
-    id2word = {i: str(i) for i in range(counts.shape[1])}
-    common = dict(num_topics=k, id2word=id2word, passes=passes, iterations=iterations,
-                  random_state=seed, chunksize=chunksize, eval_every=None, alpha="symmetric")
-    if workers > 1:
-        # LdaMulticore starts `workers` E-step processes beside this one: cap it at our cores.
-        model = LdaMulticore(corpus, workers=min(workers, 2), **common)
-    else:
-        model = LdaModel(corpus, **common)
+    model = LdaModel(_bow_corpus(counts), num_topics=k,
+                     id2word={i: str(i) for i in range(counts.shape[1])}, passes=passes,
+                     iterations=iterations, random_state=seed, chunksize=chunksize,
+                     eval_every=None, alpha="symmetric")
     return LdaState(lam=np.asarray(model.state.get_lambda(), dtype=np.float64),
                     alpha=np.asarray(model.alpha, dtype=np.float64))
 
 
-def fit_tomotopy(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, iterations: int,
-                 workers: int, chunksize: int = 0) -> LdaState:
+def fit_tomotopy(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int,
+                 iterations: int) -> LdaState:
     """Collapsed Gibbs sampling (tomotopy `LDAModel`); `passes` × 20 sweeps, then counts + eta.
 
-    `workers` is accepted for a common signature; sampling runs on one thread (see below).
+    `iterations` (gensim's per-document E-step limit) has no meaning here.
     """
     try:
         import tomotopy as tp
@@ -82,6 +82,31 @@ def fit_tomotopy(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, i
         dist = np.asarray(model.get_topic_word_dist(t), dtype=np.float64)
         lam[t, column] += dist * model.get_count_by_topics()[t]
     return LdaState(lam=lam, alpha=np.full(k, alpha))
+
+
+def fit(engine: str, counts: sparse.csr_matrix, k: int, seed: int, passes: int,
+        iterations: int) -> LdaState:
+    """Fit one LDA with `engine` ("gensim" or "tomotopy")."""
+    func = fit_gensim if engine == "gensim" else fit_tomotopy
+    return func(counts, k, seed=seed, passes=passes, iterations=iterations)
+
+
+def fit_many(engine: str, counts: sparse.csr_matrix, jobs: list[tuple[int, int]], passes: int,
+             iterations: int, workers: int = 2) -> list[LdaState]:
+    """Fit one model per (k, seed) job, `workers` at a time in separate processes.
+
+    Each fit stays single-process and so reproducible; the pool is what uses both cores.
+    Processes are spawned, not forked: the caller may hold a DuckDB connection with threads.
+    """
+    args = [(engine, counts, k, seed, passes, iterations) for k, seed in jobs]
+    if workers <= 1 or len(jobs) <= 1:
+        return [fit(*a) for a in args]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, 2), mp_context=context) as pool:
+        return list(pool.map(fit, *zip(*args, strict=True)))
 
 
 def infer(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int = 100, tol: float = 1e-3,

@@ -16,7 +16,7 @@ from scipy import sparse
 
 from textmine.errors import TextmineError
 from textmine.topics import labels as lab
-from textmine.topics.engines import ENGINES, LdaState, fit_gensim, fit_tomotopy, infer
+from textmine.topics.engines import ENGINES, LdaState, fit, fit_many, infer
 from textmine.topics.preprocess import PosLookup, TermVocabulary, candidate_filter
 from textmine.topics.select import Candidate, choose_k, npmi_coherence, stability, top_term_ids
 
@@ -116,7 +116,7 @@ class TopicModel:
         else:
             k = int(self.k)
         if state is None:
-            state = self._fit_engine(trainable, k, self.seed)
+            state = fit(self.engine, trainable, k, self.seed, self.passes, self.iterations)
         self.state_ = state
         self.n_topics_ = k
         self._describe(counts)
@@ -137,11 +137,6 @@ class TopicModel:
         if self.k == "auto" and not self.k_range:
             raise TextmineError("E015", "empty k_range", fix="Give candidate K values, e.g. 8,10,12.")
 
-    def _fit_engine(self, counts: sparse.csr_matrix, k: int, seed: int) -> LdaState:
-        fit = fit_gensim if self.engine == "gensim" else fit_tomotopy
-        return fit(counts, k, seed=seed, passes=self.passes, iterations=self.iterations,
-                   workers=self.workers)
-
     def _select_k(self, counts: sparse.csr_matrix) -> tuple[int, LdaState | None]:
         """Fit each candidate K with `select_seeds` seeds (on a sample); score and choose."""
         n = counts.shape[0]
@@ -149,14 +144,15 @@ class TopicModel:
         if n > self.select_sample:
             rng = np.random.default_rng(self.seed)
             sample = counts[np.sort(rng.choice(n, self.select_sample, replace=False))]
+        jobs = [(k, self.seed + i) for k in self.k_range for i in range(self.select_seeds)]
+        states = fit_many(self.engine, sample, jobs, self.passes, self.iterations, self.workers)
         candidates, first_fits = [], {}
-        for k in self.k_range:
-            t0 = time.perf_counter()
-            states = [self._fit_engine(sample, k, self.seed + i) for i in range(self.select_seeds)]
-            tops = [top_term_ids(s.topic_word) for s in states]
+        for j, k in enumerate(self.k_range):
+            fits = states[j * self.select_seeds:(j + 1) * self.select_seeds]
+            tops = [top_term_ids(s.topic_word) for s in fits]
             coherence = float(np.mean(npmi_coherence(counts, tops[0])))
-            candidates.append(Candidate(k, coherence, stability(tops), time.perf_counter() - t0))
-            first_fits[k] = states[0]
+            candidates.append(Candidate(k, coherence, stability(tops)))
+            first_fits[k] = fits[0]
         best, why = choose_k(candidates)
         self.selection_ = [c.as_dict() for c in candidates]
         self.selection_reason_ = why

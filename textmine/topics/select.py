@@ -77,7 +77,6 @@ class Candidate:
     k: int
     coherence: float
     stability: float
-    seconds: float
     chosen: bool = False
 
     def as_dict(self) -> dict:
