@@ -9,25 +9,30 @@ from textmine.pipeline import Resources, Stage, register
 from textmine.sentiment.lexicon import LexiconScorer
 
 
+class _AspectOf(dict):
+    """Word -> aspect, or "" for none; filled in for unknown words on first sight, so that
+    compounds rjieba keeps whole (价格便宜, 物流太慢) resolve via their longest aspect prefix."""
+
+    def __init__(self, aspect_of: dict[str, str]) -> None:
+        super().__init__(aspect_of)
+        self.aspect_of = aspect_of
+        self.longest = max(map(len, aspect_of), default=0)
+
+    def __missing__(self, word: str) -> str:
+        longest = min(len(word) - 1, self.longest)
+        found = next((self.aspect_of[word[:k]] for k in range(longest, 1, -1)
+                      if word[:k] in self.aspect_of), "")
+        self[word] = found
+        return found
+
+
 class AspectFinder:
     """Clauses from the lexicon scorer + the aspect taxonomy (`lexicons/aspects.txt`)."""
 
     def __init__(self, lexicons: Lexicons, scorer: LexiconScorer | None = None) -> None:
         self.scorer = scorer or LexiconScorer(lexicons)
         self.aspect_of = lexicons.aspect_of
-        # Word -> aspect or "" for every word seen; compounds rjieba keeps whole (价格便宜,
-        # 物流太慢) resolve through their longest aspect-word prefix.
-        self._cache: dict[str, str] = dict(self.aspect_of)
-        self._longest = max(map(len, self.aspect_of), default=0)
-
-    def _aspect(self, word: str) -> str:
-        found = self._cache.get(word)
-        if found is None:
-            longest = min(len(word) - 1, self._longest)
-            found = next((self.aspect_of[word[:k]] for k in range(longest, 1, -1)
-                          if word[:k] in self.aspect_of), "")
-            self._cache[word] = found
-        return found
+        self._aspect = _AspectOf(self.aspect_of)
 
     def find(self, words: list[str]) -> list[dict]:
         """[{aspect, polarity, score, evidence}] in text order; one entry per aspect and clause.
@@ -35,13 +40,24 @@ class AspectFinder:
         `score` is the clause's P(positive) (0.5 when the clause holds no opinion, polarity
         `neutral`); `evidence` is the clause text.
         """
-        named_at = list(map(self._aspect, words))
-        if not any(named_at):
+        named_at = list(map(self._aspect.__getitem__, words))
+        hits = [i for i, a in enumerate(named_at) if a]
+        if not hits:
             return []
-        out = []
+        out: list[dict] = []
         proba = self.scorer.clause_proba
+        h, last = 0, len(hits)
         for start, end, score, *_ in self.scorer.cached_spans(words):
-            named = dict.fromkeys(a for a in named_at[start:end] if a)
+            while h < last and hits[h] < start:
+                h += 1
+            if h == last:
+                break
+            named: list[str] = []
+            while h < last and hits[h] < end:
+                aspect = named_at[hits[h]]
+                if aspect not in named:
+                    named.append(aspect)
+                h += 1
             if not named:
                 continue
             polarity = "positive" if score > 0 else "negative" if score < 0 else "neutral"

@@ -40,7 +40,25 @@ CALIBRATION = (0.741, -0.386)
 
 # Word roles in the one lookup table the scorer consults per word.
 (_END, _SENTENCE, _NEG, _DEGREE, _OPINION, _PREFIX, _CONTRAST, _MIDDLE, _CONCESSIVE,
- _RHETORICAL) = range(10)
+ _RHETORICAL, _GLUED) = range(11)
+
+
+class _Roles(dict):
+    """Word -> (role, value, is a prefix) or None, filled in for unknown words on first sight.
+
+    rjieba glues 不/没 to some words (不差, 没坏): those read as a negated opinion (_GLUED).
+    """
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        super().__init__()
+        self.weights = weights
+
+    def __missing__(self, word: str) -> tuple[int, float, bool] | None:
+        rest = word[1:]
+        role = ((_GLUED, self.weights[rest], False)
+                if len(word) > 1 and word[0] in NEGATION_CHARS and rest in self.weights else None)
+        self[word] = role
+        return role
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,7 @@ class LexiconScorer:
         # for a whole document by map()). Entries rjieba splits (物流快 → 物流/快) are matched
         # by joining up to 3 words; only words that start such an entry try it.
         prefixes = {e[:i] for e in self.weights for i in range(1, len(e))}
+        self.prefixes = frozenset(prefixes)
         roles: dict[str, tuple[int, float]] = {p: (_PREFIX, 0.0) for p in prefixes}
         roles.update((w, (_OPINION, v)) for w, v in self.weights.items())
         roles.update((w, (_DEGREE, v)) for w, v in lexicons.degree.items())
@@ -79,7 +98,8 @@ class LexiconScorer:
             roles.update((w, (kind, 0.0)) for w in words)
         roles.update((ch, (_SENTENCE if ch in SENTENCE_END else _END, 0.0)) for ch in CLAUSE_END)
         # (role, value, starts a longer lexicon entry)
-        self.table = {w: (kind, value, w in prefixes) for w, (kind, value) in roles.items()}
+        self.table = _Roles(self.weights)
+        self.table.update((w, (kind, value, w in prefixes)) for w, (kind, value) in roles.items())
 
     def spans(self, words: list[str]) -> list[list]:
         """[start, end, score, weight, cleared] per clause: word span, opinion score, contrast
@@ -88,8 +108,8 @@ class LexiconScorer:
         A clause ends at punctuation, and also before 但/但是/可是/不过/然而 in mid-sentence
         (质量好但价格贵 is two opinions).
         """
-        weights = self.weights
-        roles = list(map(self.table.get, words))
+        weights, prefixes = self.weights, self.prefixes
+        roles = list(map(self.table.__getitem__, words))
         out: list[list] = []
         n = len(words)
         # Per clause: [first word, score, pending negations, index of the last negation,
@@ -114,18 +134,16 @@ class LexiconScorer:
                 weight = 0.5
             out.append([start, end, score, weight, cleared > 0 and others == 0])
 
-        i = 0
-        while i <= n:
-            role = roles[i] if i < n else (_SENTENCE, 0.0, False)
-            if role is None:
-                w = words[i]
-                if len(w) > 1 and w[0] in NEGATION_CHARS and w[1:] in weights:
-                    # rjieba glues 不/没 to some words (不差, 没坏): read as negation + word.
-                    role, negated, last_neg = (_OPINION, weights[w[1:]], False), negated + 1, i
-                else:
-                    i += 1
-                    continue
-            kind, value, prefix = role
+        # Only words with a role are visited: ordinary words (most of them) cost nothing here.
+        hits = [i for i, role in enumerate(roles) if role is not None]
+        hits.append(n)  # the end of the text closes the last clause
+        pos = 0  # first word not yet read (a phrase reads several)
+        for i in hits:
+            if i < pos:
+                continue
+            kind, value, prefix = roles[i] if i < n else (_SENTENCE, 0.0, False)
+            if kind == _GLUED:
+                negated, last_neg, kind = negated + 1, i, _OPINION
             if kind <= _SENTENCE or (kind == _CONTRAST and i - start >= 2
                                      and words[i] in SPLIT_CONTRAST):
                 if i > start:
@@ -136,23 +154,21 @@ class LexiconScorer:
                 contrast = concessive = rhetorical = False
                 cleared = others = 0
                 if kind <= _SENTENCE:
-                    start = i + 1
-                    i += 1
+                    start = pos = i + 1
                     continue
                 start = i  # the contrast word opens the next clause
-            i += 1
-            if prefix and i < n and not (negated and kind == _DEGREE):
+            pos = i + 1
+            if prefix and pos < n and not (negated and kind == _DEGREE):
                 # Longest phrase first: three words, then two. (Not 很满意 after a negation:
                 # the degree word must soften instead.)
-                for k in (2, 1):
-                    if i + k <= n:
-                        phrase = "".join(words[i - 1:i + k])
-                        if phrase in weights:
-                            kind, value = _OPINION, weights[phrase]
-                            i += k
-                            break
+                two = words[i] + words[pos]
+                three = (two + words[pos + 1] if pos + 1 < n and two in prefixes else "")
+                if three in weights:
+                    kind, value, pos = _OPINION, weights[three], pos + 2
+                elif two in weights:
+                    kind, value, pos = _OPINION, weights[two], pos + 1
             if kind == _OPINION:
-                if negated and i - last_neg <= NEGATION_SCOPE + 1:
+                if negated and pos - last_neg <= NEGATION_SCOPE + 1:
                     if softened:
                         scale = min(scale, 1.0) * 0.7
                     if negated % 2 == 0 or value < 0:
@@ -168,18 +184,18 @@ class LexiconScorer:
                 total += value * scale
                 negated, scale, softened = 0, 1.0, False
             elif kind == _NEG:
-                negated, last_neg = negated + 1, i - 1
-                if words[i - 1] in SOFT_NEGATIONS:
+                negated, last_neg = negated + 1, i
+                if words[i] in SOFT_NEGATIONS:
                     scale, softened = 1.0, True
             elif kind == _DEGREE:
                 scale *= value
                 softened = softened or negated > 0
             elif kind == _CONTRAST:
-                contrast = contrast or i - 1 - start < 2
+                contrast = contrast or i - start < 2
             elif kind == _MIDDLE:
                 contrast = True
             elif kind == _CONCESSIVE:
-                concessive = concessive or i - 1 - start < 2
+                concessive = concessive or i - start < 2
             elif kind == _RHETORICAL:
                 rhetorical = True
         return out
@@ -199,8 +215,7 @@ class LexiconScorer:
         words = batch["_words"].tolist()
         spans = [self.spans(w) if w is not None else [] for w in words]
         self._memo = {id(w): (w, s) for w, s in zip(words, spans, strict=True)}
-        return np.fromiter((sum(c[2] * c[3] for c in s) for s in spans), dtype=float,
-                           count=len(spans))
+        return np.array([sum([c[2] * c[3] for c in s]) for s in spans], dtype=float)
 
     def cleared_complaints(self, batch: pd.DataFrame) -> np.ndarray:
         """True where every clause with an opinion holds only negated complaints (不差,
