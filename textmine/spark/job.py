@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from textmine.analyze import PRE_RUN, RunResult, analyze_batch, normalise_kind
+from textmine.analyze import POST_RUN, PRE_RUN, RunResult, analyze_batch, normalise_kind
 from textmine.config import Config
 from textmine.lexicons import load_lexicons
 from textmine.load import ROW, UnreadableRow
@@ -83,6 +83,7 @@ def analyze_spark(inputs: list[str], *, kind: str = "reviews", config: Config | 
             config = _pre_run(config, output, kind)
             _run(spark, planned, kind, config, columns, lexicons, output, run_id, result,
                  rejects_path)
+            result.extra.update(_post_run(output, run_id, kind, config))
             result.seconds = time.perf_counter() - t0
             result.extra.update({"engine": "spark", "master": master,
                                  "spark_startup_s": round(startup, 3)})
@@ -249,10 +250,33 @@ def _pre_run(config: Config, output: str, kind: str) -> Config:
         return config
     from textmine.workspace import open_workspace
 
-    with open_workspace(path) as ws:
+    with open_workspace(path, read_only=True) as ws:
         for hook in PRE_RUN:
             config = hook(ws, config, kind)
     return config
+
+
+def _post_run(output: str, run_id: str, kind: str, config: Config) -> dict[str, Any]:
+    """POST_RUN hooks (e.g. topic assignments into the overlay) on the output folder.
+
+    Chat sessions are skipped: the Spark job computed them (a folder's tables are views).
+    Output on HDFS/S3 cannot be opened as a workspace here, so hooks run for local folders only.
+    """
+    if storage.is_uri(output):
+        return {}
+    from textmine.workspace import open_workspace
+
+    try:
+        from textmine.chats import sessions_after_run
+    except ModuleNotFoundError:
+        sessions_after_run = None
+    hooks = [hook for hook in POST_RUN if hook is not sessions_after_run]
+    figures: dict[str, Any] = {}
+    if hooks:
+        with open_workspace(storage.local_path(output)) as ws:
+            for hook in hooks:
+                figures.update(hook(ws, run_id, kind, config) or {})
+    return figures
 
 
 def _write_rejects_file(spark, output: str, run_id: str, path: str | Path) -> None:
