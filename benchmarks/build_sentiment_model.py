@@ -70,6 +70,7 @@ def main() -> None:
               "out_of_domain_conversation_test": {m: {k: r[k] for k in
                                                       ("accuracy", "macro_f1", "roc_auc", "n")}
                                                   for m, r in ood.items()}}
+    v, d, lx, sn = (result["validation"], ood["default"], ood["lexicon"], ood["snownlp"])
     text = f"""# {SHIPPED_MODEL}: the shipped default sentiment model
 
 Built by `python benchmarks/build_sentiment_model.py` (this file is written by it).
@@ -78,18 +79,16 @@ Built by `python benchmarks/build_sentiment_model.py` (this file is written by i
   in 2^20 buckets, logistic regression; on a random 10 % held-out split a two-input logistic
   calibration of the n-gram score and the rules scorer's score; then refit on everything).
   Weights are stored as one byte each (scores move by < 0.05, accuracy unchanged).
-- Training data (research use, see ../shared/data/*/SOURCE.md): online_shopping_10_cats
-  (all 10 categories) + chnsenticorp_htl_all, duplicate texts dropped:
-  {counts['after_dropping_duplicate_texts']:,} reviews ({result['training']['positive']:,}
-  positive, {result['training']['negative']:,} negative).
-- Held-out validation (random 10 % of the training file): accuracy
-  {result['validation']['accuracy']:.4f}, macro-F1 {result['validation']['macro_f1']:.4f},
-  ROC-AUC {result['validation']['roc_auc']:.4f}.
+- Training data (research use, see ../shared/data/*/SOURCE.md): online_shopping_10_cats (all
+  10 categories) + chnsenticorp_htl_all, duplicate texts dropped:
+  {counts['after_dropping_duplicate_texts']:,} reviews ({result['training']['positive']:,} positive, \
+{result['training']['negative']:,} negative).
+- Held-out validation (random 10 % of the training file): accuracy {v['accuracy']:.4f},
+  macro-F1 {v['macro_f1']:.4f}, ROC-AUC {v['roc_auc']:.4f}.
 - Out of domain, conversation_sentiment `sentiment_XS_test.txt` (hand-labelled chatbot
-  utterances, never trained on), accuracy / ROC-AUC: default
-  {ood['default']['accuracy']:.4f} / {ood['default']['roc_auc']:.4f}, lexicon
-  {ood['lexicon']['accuracy']:.4f} / {ood['lexicon']['roc_auc']:.4f}, snownlp
-  {ood['snownlp']['accuracy']:.4f} / {ood['snownlp']['roc_auc']:.4f}.
+  utterances, never trained on), accuracy / ROC-AUC: default {d['accuracy']:.4f} / \
+{d['roc_auc']:.4f},
+  lexicon {lx['accuracy']:.4f} / {lx['roc_auc']:.4f}, snownlp {sn['accuracy']:.4f} / {sn['roc_auc']:.4f}.
 - Cross-domain and in-domain figures: README (section sentiment), from
   `python benchmarks/bench_sentiment.py`.
 

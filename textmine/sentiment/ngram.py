@@ -1,14 +1,15 @@
-"""A trainable TF-IDF (word + character n-gram) logistic-regression sentiment model in one file.
+"""A trainable hashed TF-IDF (word + character n-gram) logistic-regression sentiment model.
 
 Features are integer keys computed for a whole batch with numpy, so scoring costs a few
 microseconds per document instead of a Python loop over n-grams:
 - character 1-3-grams of `text`: the Unicode code points packed into one int64
   ((c1 << 42) | (c2 << 21) | c3 — code points need 21 bits, so the n's cannot collide);
 - word unigrams and bigrams of `tokens`: negative keys built from a fitted word list.
-Weights are sklearn's TfidfTransformer(sublinear_tf, l2) followed by LogisticRegression, then a
-Platt calibration fitted on a held-out split, so 0.5 means "as likely positive as negative".
-A saved model is one `.npz` file (arrays + a JSON header: settings, training summary, scores),
-read with `allow_pickle=False`, so loading a file never runs code.
+Keys are hashed into 2**bits buckets whose weights are plain arrays (no vocabulary lookups).
+A row is count x idf per bucket divided by the root of its summed squared idf; logistic
+regression on that, then a calibration fitted on a held-out split, so 0.5 means "as likely
+positive as negative". A saved model is one `.npz` file (arrays + a JSON header: settings,
+training summary, scores), read with `allow_pickle=False`, so loading a file never runs code.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class NgramSettings:
     word_ngrams: tuple[int, ...] = (1, 2)
     min_df: int = 2
     bits: int = 20  # 2**bits hashed feature buckets
-    weighting: str = "tfidf"  # "tfidf" (idf per bucket) or "nb" (naive-Bayes log-count ratio)
     lexicon: bool = True  # blend the rules scorer's document score in at calibration
     base: str | None = None  # add this model's logit as an input ("default" or a path)
     C: float = 4.0
@@ -208,7 +208,7 @@ class NgramModel:
         return self._calibrated(self.decision_function(batch), batch)
 
     # -- fitting ---------------------------------------------------------------------------
-    def _fit_vocab(self, batch: pd.DataFrame, labels: np.ndarray) -> None:
+    def _fit_vocab(self, batch: pd.DataFrame) -> None:
         s = self.settings
         df_words: dict[str, int] = {}
         for toks in batch["tokens"]:
@@ -223,16 +223,9 @@ class NgramModel:
                                     shape=(len(batch), size))
         present.sum_duplicates()
         df = np.bincount(present.indices, minlength=size)
-        if s.weighting == "nb":
-            rows = np.repeat(np.arange(len(batch)), np.diff(present.indptr))
-            positive = labels[rows] == 1
-            p = np.bincount(present.indices[positive], minlength=size) + 1.0
-            q = df - p + 2.0
-            scale = np.log((p / p.sum()) / (q / q.sum()))
-        else:
-            scale = np.log((1 + len(batch)) / (1 + df)) + 1.0
-        scale[df < s.min_df] = 0.0
-        self.idf = scale.astype(np.float32)
+        idf = np.log((1 + len(batch)) / (1 + df)) + 1.0
+        idf[df < s.min_df] = 0.0  # rare buckets are left out entirely
+        self.idf = idf.astype(np.float32)
 
     def _fit_lr(self, batch: pd.DataFrame, labels: np.ndarray) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -256,7 +249,7 @@ class NgramModel:
         scores: dict[str, Any] = {}
         if s.holdout > 0 and held.sum() >= 20 and len(set(labels[held])) == 2:
             train = batch.iloc[~held]
-            self._fit_vocab(train, labels[~held])
+            self._fit_vocab(train)
             self._fit_lr(train, labels[~held])
             held_batch = batch.iloc[held]
             inputs = [self.decision_function(held_batch)]
@@ -265,7 +258,7 @@ class NgramModel:
             self.calibration = _platt(np.column_stack(inputs), labels[held])
             scores = binary_scores(labels[held], self.predict_proba(batch.iloc[held]))
             scores["split"] = f"random {s.holdout:.0%} held out of the training file (seed {s.seed})"
-        self._fit_vocab(batch, labels)
+        self._fit_vocab(batch)
         self._fit_lr(batch, labels)
         self.info = {"training": {**(summary or {}), "n": int(len(labels)),
                                   "positive": int(labels.sum()),
