@@ -63,9 +63,12 @@ def candidate_filter(pos_of: Callable[[str], str], excluded: frozenset[str],
         ok = cache.get(word)
         if ok is None:
             # Negated verbs (不想, 没用, 不到) say that something is wrong, not what: no topic.
-            ok = cache[word] = (len(word) >= min_chars and word not in excluded
-                                and word[0] not in NEGATION_PREFIXES
-                                and pos_of(word).startswith(keep_pos))
+            pos = pos_of(word)
+            # A one-character noun can name the product (书, 奶, 鞋); other single characters
+            # (用, 买, 差) are too vague for a topic.
+            long_enough = len(word) >= min_chars or pos == "n"
+            ok = cache[word] = (long_enough and word not in excluded
+                                and word[0] not in NEGATION_PREFIXES and pos.startswith(keep_pos))
         return ok
 
     return keep
