@@ -137,3 +137,12 @@ def test_bad_parameters_are_user_errors():
         TopicModel().predict([["物流"]])
     with pytest.raises(TextmineError, match="E016"):
         TopicModel.from_bytes(b"not a model")
+
+
+def test_tomotopy_engine_is_reproducible_and_stored_the_same_way(complaint_tokens):
+    pytest.importorskip("tomotopy")
+    a = tiny(engine="tomotopy", passes=2).fit(complaint_tokens)
+    b = tiny(engine="tomotopy", passes=2).fit(complaint_tokens)
+    assert [t.top_terms for t in a.topics_] == [t.top_terms for t in b.topics_]
+    ids, _ = a.predict(complaint_tokens)
+    assert (TopicModel.from_bytes(a.to_bytes()).predict(complaint_tokens)[0] == ids).all()
