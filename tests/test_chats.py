@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -355,3 +356,27 @@ def test_sessions_from_turns_per_customer_group_match_the_workspace(tmp_path: Pa
             "repeat_contact", "previous_session_id"]
     pd.testing.assert_frame_equal(rebuilt[cols], stored[cols])
     assert rebuilt["risk"].to_numpy() == pytest.approx(stored["risk"].to_numpy(), nan_ok=True)
+
+
+def test_opinion_stages_only_score_customer_turns() -> None:
+    """The sentiment model never sees an agent's message (it is not scored, not just hidden)."""
+    from textmine.pipeline import Resources, default_stages, run_stages
+
+    seen: list[str] = []
+
+    class Spy:
+        name, version = "spy", "1"
+
+        def predict_proba(self, batch: pd.DataFrame):
+            seen.extend(batch["text"])
+            return np.full(len(batch), 0.9)
+
+    resources = Resources(Config())
+    resources.__dict__["sentiment_model"] = Spy()  # a cached_property: set it on the instance
+    batch = pd.DataFrame({"text_raw": ["耳机没声音", "非常抱歉给您带来不便", "您好", "好的谢谢"],
+                          "role": ["customer", "agent", "bot", "customer"],
+                          "kind": "chat"})
+    out = run_stages(batch, default_stages("chat"), resources)
+    assert seen == ["耳机没声音", "好的谢谢"]
+    assert out["sentiment"].tolist()[0] == 0.9 and pd.isna(out["sentiment"].tolist()[1])
+    assert out["polarity"].tolist() == ["positive", None, None, "positive"]
