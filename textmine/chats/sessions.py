@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -237,9 +236,17 @@ def _lexicon_tables(ws: Workspace, lexicons: Lexicons) -> None:
     ws.con.unregister("_common_df")
 
 
-def compute_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexicons,
-                     threshold: float = BAD_ENDING) -> pd.DataFrame:
-    """Session rows (contract columns + flags + risk) for `session_ids` (None: every session)."""
+RISK_INPUTS = ("session_id", "sentiment_end", "sentiment_mean", "sentiment_min",
+               "sentiment_trend", "n_customer_turns", "unresolved_turns", "unresolved_at_end",
+               "repeated_questions", "unanswered", "escalation_reasons", "late_escalation_reasons")
+
+
+def _build_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexicons,
+                    threshold: float) -> None:
+    """TEMP TABLE _new_sessions: complete session rows for `session_ids` (None: all).
+
+    Only the risk inputs travel to pandas; the wide list columns stay in DuckDB.
+    """
     if session_ids is None:
         ws.con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT session_id "
                        "FROM documents WHERE kind = 'chat' AND session_id IS NOT NULL")
@@ -251,13 +258,33 @@ def compute_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lex
     _lexicon_tables(ws, lexicons)
     ws.con.execute(_TURNS_SQL, [QUESTION])
     ws.con.execute(_WORDS_SQL)
-    frame = ws.con.execute(_SESSIONS_SQL, [NEEDS_ANSWER_BELOW, REPEAT_SIMILARITY]).df()
-    for table in ("_turns", "_words", "_touched", "_aspect_words", "_common_words"):
+    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _computed AS {_SESSIONS_SQL}",
+                   [NEEDS_ANSWER_BELOW, REPEAT_SIMILARITY])
+    inputs = ws.con.execute(f"SELECT {', '.join(RISK_INPUTS)} FROM _computed").df()
+    scored = session_risk(inputs)
+    risk = pd.DataFrame({"session_id": inputs["session_id"], "risk": scored["risk"],
+                         "risk_reasons": scored["risk_reasons"],
+                         # NaN (no customer turn) is not a bad ending
+                         "ended_badly": scored["risk"].ge(threshold)})
+    ws.con.register("_risk_df", risk)
+    ws.con.execute("""
+        CREATE OR REPLACE TEMP TABLE _new_sessions AS
+        SELECT c.* EXCLUDE (late_escalation_reasons),
+               CAST(r.risk AS DOUBLE) AS risk, CAST(r.risk_reasons AS VARCHAR[]) AS risk_reasons,
+               r.ended_badly
+        FROM _computed c JOIN _risk_df r USING (session_id)
+    """)
+    ws.con.unregister("_risk_df")
+    for table in ("_turns", "_words", "_touched", "_aspect_words", "_common_words", "_computed"):
         ws.con.execute(f"DROP TABLE IF EXISTS {table}")
-    scored = session_risk(frame)
-    frame["risk"] = scored["risk"]
-    frame["risk_reasons"] = scored["risk_reasons"]
-    frame["ended_badly"] = frame["risk"].ge(threshold)  # NaN (no customer turn) is not bad
+
+
+def compute_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexicons,
+                     threshold: float = BAD_ENDING) -> pd.DataFrame:
+    """Session rows (contract columns + flags + risk) for `session_ids` (None: every session)."""
+    _build_sessions(ws, session_ids, lexicons, threshold)
+    frame = ws.query("SELECT * FROM _new_sessions ORDER BY session_id")
+    ws.con.execute("DROP TABLE _new_sessions")
     return frame
 
 
@@ -294,25 +321,26 @@ def refresh_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lex
                      run_id: str | None = None, threshold: float = BAD_ENDING,
                      repeat_days: int = REPEAT_DAYS) -> dict[str, Any]:
     """(Re)compute these sessions (None: all), store them, re-mark repeat contacts; figures."""
-    frame = compute_sessions(ws, session_ids, lexicons, threshold)
-    frame["run_id"] = run_id
-    frame["updated_at"] = datetime.now()
-    frame["repeat_contact"] = False
+    _build_sessions(ws, session_ids, lexicons, threshold)
     if session_ids is None:
         ws.con.execute("DELETE FROM sessions")
     else:
-        ws.con.register("_gone", pd.DataFrame({"session_id": frame["session_id"]}, dtype=object))
-        ws.con.execute("DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM _gone)")
-        ws.con.unregister("_gone")
-    ws.insert("sessions", frame)
-    customers = None if session_ids is None else \
-        frame["customer_id"].dropna().unique().tolist()
+        ws.con.execute("DELETE FROM sessions WHERE session_id IN "
+                       "(SELECT session_id FROM _new_sessions)")
+    ws.con.execute("""
+        INSERT INTO sessions BY NAME
+        SELECT *, false AS repeat_contact, ? AS run_id, current_localtimestamp() AS updated_at
+        FROM _new_sessions
+    """, [run_id])
+    customers = None if session_ids is None else [r[0] for r in ws.con.execute(
+        "SELECT DISTINCT customer_id FROM _new_sessions WHERE customer_id IS NOT NULL").fetchall()]
     mark_repeat_contacts(ws, customers, repeat_days)
     stored = ws.con.execute("""
         SELECT count(*), count(*) FILTER (WHERE escalated), count(*) FILTER (WHERE ended_badly),
                count(*) FILTER (WHERE repeat_contact), count(*) FILTER (WHERE no_customer_turn)
-        FROM sessions WHERE session_id IN (SELECT unnest(?::VARCHAR[]))
-    """, [frame["session_id"].tolist()]).fetchone()
+        FROM sessions WHERE session_id IN (SELECT session_id FROM _new_sessions)
+    """).fetchone()
+    ws.con.execute("DROP TABLE _new_sessions")
     return {"sessions": int(stored[0]), "escalated": int(stored[1]),
             "ended_badly": int(stored[2]), "repeat_contacts": int(stored[3]),
             "no_customer_turn": int(stored[4])}
