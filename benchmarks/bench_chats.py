@@ -103,11 +103,54 @@ def sessions_only(workspace: Path) -> float:
         return time.perf_counter() - t0
 
 
+def part_costs(path: Path, workspace: Path) -> dict[str, float]:
+    """CPU seconds per part of one in-process run (workers=1): each stage, prepare, sessions …"""
+    import textmine.analyze as engine
+    import textmine.chats as chats
+    import textmine.pipeline as pipeline
+    import textmine.records as records
+    from textmine.config import Config
+
+    costs: dict[str, float] = {}
+
+    def timed(func, label):
+        def run(*args, **kwargs):
+            t0 = time.process_time()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                costs[label] = costs.get(label, 0.0) + time.process_time() - t0
+        return run
+
+    pipeline._ensure_stage_modules()
+    resources = pipeline.resources_for(Config())
+    _ = resources.segmenter, resources.sentiment_model  # loading is not part of the run
+    saved = (dict(pipeline.STAGES), records.Preparer.prepare, engine._classify,
+             chats.refresh_sessions)
+    try:
+        for name, stage in saved[0].items():
+            pipeline.STAGES[name] = pipeline.Stage(stage.name, stage.requires, stage.assigns,
+                                                   timed(stage.func, name), stage.kinds)
+        records.Preparer.prepare = timed(records.Preparer.prepare, "prepare")
+        engine._classify = timed(engine._classify, "classify")
+        chats.refresh_sessions = timed(chats.refresh_sessions, "sessions")
+        t0 = time.process_time()
+        engine.analyze([path], kind="chats", config=Config(workspace=str(workspace), workers=1))
+        costs["total"] = time.process_time() - t0
+    finally:
+        pipeline.STAGES.update(saved[0])
+        records.Preparer.prepare, engine._classify, chats.refresh_sessions = saved[1:]
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--layout", choices=("json", "csv", "both"), default="both")
+    parser.add_argument("--parts", type=int, default=0,
+                        help="Also print CPU seconds per part for an in-process run of this "
+                             "many turns (JSON layout).")
     args = parser.parse_args()
 
     dialogues, origin = source_dialogues()
@@ -135,6 +178,18 @@ def main() -> None:
                   f"{args.workers * figures['in'] / figures['cpu_s']:,.0f} turns/s)")
             print(f"      sessions table alone (all sessions recomputed): "
                   f"{sessions_only(workspace):.2f} s")
+        if args.parts:
+            sample = repeat_dialogues(dialogues, args.parts)
+            path = tmp / "parts.json"
+            path.write_text(json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+            costs = part_costs(path, tmp / "parts.duckdb")
+            total = costs.pop("total")
+            n = sum(len(d["turns"]) for d in sample)
+            listed = sorted(costs.items(), key=lambda kv: -kv[1])
+            print(f"parts, one process, {n:,} turns (CPU s): " +
+                  ", ".join(f"{k} {v:.2f}" for k, v in listed) +
+                  f", other {total - sum(costs.values()):.2f}; total {total:.2f} "
+                  f"= {n / total:,.0f} turns per CPU-second")
 
 
 if __name__ == "__main__":
