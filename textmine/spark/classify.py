@@ -47,14 +47,15 @@ def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status
                                                      "_first_hash")
 
 
-def conflict_rejects(classified, run_id: str):  # -> pyspark DataFrame in the REJECTS shape
-    """The rows that reuse an ID with different text, as rejects (the local engine's wording)."""
+def conflict_rejects(conflicts, run_id: str):  # -> pyspark DataFrame in the REJECTS shape
+    """Rows that reuse an ID with different text (doc_id, source, source_row, text) as rejects,
+    in the local engine's wording."""
     from pyspark.sql import functions as F
 
     detail = F.concat(F.lit("ID "), F.col("doc_id"),
                       F.lit(" was already used by a row with different text; "
                             "give the row its own ID or remove the duplicate"))
-    return classified.where(F.col("status") == "conflict").select(
+    return conflicts.select(
         F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"), "doc_id",
         F.lit(CONFLICT_REASON).alias("reason"), detail.alias("detail"),
         F.substring("text", 1, 120).alias("excerpt"))

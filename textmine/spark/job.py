@@ -49,6 +49,7 @@ from textmine.spark.ship import executor_config, ship_config
 MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
 FAIL_SWITCH = "TEXTMINE_SPARK_FAIL_FIRST_ATTEMPT"  # tests: a marker path; partition 0 fails once
 PARTITIONS_PER_CORE = 3
+KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what dedup looks at
 
 
 def analyze_spark(inputs: list[str], *, kind: str = "reviews", config: Config | None = None,
@@ -124,9 +125,12 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     existing = (spark.read.parquet(documents_dir).select("doc_id", "source_hash")
                 if storage.has_parquet(spark, documents_dir) else None)
     records = staged.where(F.col("reason").isNull()).drop(SRC, *REJECT_FIELDS)
-    classified = classify(records, existing, kind).persist(StorageLevel.MEMORY_AND_DISK)
+    # Dedup decides on a narrow key frame (Parquet reads only these columns); the wide rows
+    # (tokens, aspects …) are read once more, by the write, and never shuffled or cached.
+    keys = classify(records.select(*KEY_COLUMNS), existing, kind).persist(
+        StorageLevel.MEMORY_AND_DISK)
     try:
-        by_status = dict(classified.groupBy("status").count().collect())
+        by_status = dict(keys.groupBy("status").count().collect())
         per_input: dict[int, int] = {}
         by_reason: dict[str, int] = {}
         for src, reason, n in staged.groupBy(SRC, "reason").count().collect():
@@ -137,10 +141,20 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
             by_reason[CONFLICT_REASON] = by_status["conflict"]
         rejects = (staged.where(F.col("reason").isNotNull())
                    .select(F.lit(run_id).alias("run_id"), "source",
-                           F.col("source_row").alias("row"), "doc_id", *REJECT_FIELDS)
-                   .unionByName(conflict_rejects(classified, run_id)))
+                           F.col("source_row").alias("row"), "doc_id", *REJECT_FIELDS))
+        if by_status.get("conflict"):
+            conflicts = keys.where(F.col("status") == "conflict").select("seq", "doc_id").join(
+                records.select("seq", "source", "source_row", "text"), "seq")
+            rejects = rejects.unionByName(conflict_rejects(conflicts, run_id))
         rejects.write.mode("append").parquet(storage.join(output, "rejects"))
-        new = classified.where(F.col("status") == "new")
+        if kind == "chat":  # chat turns may have got their turn number and ID in dedup
+            new = records.drop("doc_id", "turn").join(
+                keys.where(F.col("status") == "new").select("seq", "doc_id", "turn"), "seq")
+        elif by_status.get("new", 0) < sum(by_status.values()):
+            new = records.join(keys.where(F.col("status") != "new").select("seq"), "seq",
+                               "left_anti")
+        else:
+            new = records
         stored = new.select(*[F.lit(run_id).alias(f.name) if f.name == "run_id" else F.col(f.name)
                               for f in DOCUMENTS],
                             F.date_format("created_at", "yyyy-MM").alias(MONTH))
@@ -148,7 +162,7 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
-        classified.unpersist()
+        keys.unpersist()
     result.n_in = sum(per_input.values())
     result.stored = by_status.get("new", 0)
     result.duplicates = by_status.get("duplicate", 0)

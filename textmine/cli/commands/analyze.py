@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
     @app.command("analyze", help=ANALYZE_HELP)
     @handle_errors
     def analyze_cmd(
-        files: list[str] = typer.Argument(..., help="Files, globs or folders (.csv .tsv .txt .xlsx .json .jsonl .parquet)."),
+        files: list[str] = typer.Argument(..., help="Files, globs or folders (.csv .tsv .txt .xlsx .json .jsonl .parquet); with --engine spark also table:db.name and Parquet URIs (hdfs://, s3a://)."),
         kind: str = typer.Option("reviews", "--kind", "-k", help="reviews or chats."),
         workspace: str = typer.Option(None, "--workspace", "-w", help="DuckDB workspace file (default ./textmine.duckdb)."),
         text_col: str = typer.Option(None, "--text-col", help="Column with the text (e.g. 评论内容)."),
@@ -56,7 +56,6 @@ def register(app: typer.Typer) -> None:
         config = load_config(workspace=resolve_workspace(workspace), lexicons=lexicons,
                              sentiment_model=model, batch_size=batch_size, workers=workers,
                              max_chars=max_chars)
-        paths = expand_paths(files)
         if engine == "spark":
             from textmine.errors import TextmineError
 
@@ -77,7 +76,7 @@ def register(app: typer.Typer) -> None:
             raise TextmineError("E015", f"--engine {engine}", fix="Use --engine local or spark.")
         else:
             with progress_bar(not quiet and not json_out) as progress:
-                result = analyze(paths, kind=kind, config=config, columns=columns,
+                result = analyze(expand_paths(files), kind=kind, config=config, columns=columns,
                                  encoding=encoding, rejects_path=rejects, progress=progress,
                                  args={"files": files, "kind": kind})
         if json_out:
