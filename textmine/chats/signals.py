@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from textmine.lexicons import Lexicons
-from textmine.pipeline import Resources, Stage, register
+from textmine.pipeline import NON_CUSTOMER_ROLES, Resources, Stage, register
 
-NON_CUSTOMER = ("agent", "bot", "system")
 # Columns that describe the customer's opinion; on agent/bot/system turns they are NULL, so no
 # query over `documents` can count an agent's "非常抱歉" as a customer's mood or complaint.
+# (`pipeline.run_stages` already skips those turns in the opinion stages; clearing here also
+# covers stage lists assembled by hand.)
 CUSTOMER_ONLY = ("sentiment", "polarity", "is_complaint", "aspects")
 # A negation right before an escalation phrase cancels it: 不会给差评, 不用转人工, 没有投诉,
 # 不是要投诉你们. A threat after a condition (不解决就投诉, 别逼我投诉) still counts.
@@ -81,7 +82,7 @@ def escalation_categories(text: str, patterns: ChatPatterns) -> list[str] | None
 
 def customer_mask(roles: pd.Series) -> np.ndarray:
     """Customer turns; a turn with no role (a file without a speaker column) counts as one."""
-    return ~roles.isin(NON_CUSTOMER).to_numpy(dtype=bool)
+    return ~roles.isin(NON_CUSTOMER_ROLES).to_numpy(dtype=bool)
 
 
 def speaker_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
