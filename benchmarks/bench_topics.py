@@ -161,6 +161,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-shopping", action="store_true", help="only the 100k scale part")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     if not SHOPPING.exists():
@@ -172,7 +173,9 @@ def main() -> None:
     print("command: " + " ".join([Path(sys.executable).name, *sys.argv]))
     lexicons = load_lexicons()
     segmenter = Segmenter(lexicons)
-    figures = {"engine": args.engine, "shopping_negatives": shopping_negatives(args, segmenter, lexicons)}
+    figures: dict = {"engine": args.engine}
+    if not args.skip_shopping:
+        figures["shopping_negatives"] = shopping_negatives(args, segmenter, lexicons)
     if not args.skip_scale:
         figures["scale_100k"] = scale(args, segmenter, lexicons)
     figures["peak_rss_mb"] = peak_rss_mb()

@@ -127,11 +127,12 @@ def infer(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int = 100, to
         lengths = np.asarray(part.sum(axis=1)).ravel()
         rows = np.repeat(np.arange(part.shape[0]), np.diff(part.indptr))
         cols, data = part.indices, part.data
+        beta_nz = beta_t[cols]  # the topic weights of each nonzero, fixed across iterations
         gamma = alpha + lengths[:, None] / k
         for _ in range(max_iter):
             elog_theta = digamma(gamma) - digamma(gamma.sum(axis=1, keepdims=True))
             exp_theta = np.exp(elog_theta)
-            norm = np.einsum("ij,ij->i", exp_theta[rows], beta_t[cols]) + 1e-100
+            norm = np.einsum("ij,ij->i", exp_theta[rows], beta_nz) + 1e-100
             scaled = sparse.csr_matrix((data / norm, cols, part.indptr), shape=part.shape)
             new = alpha + exp_theta * (scaled @ beta_t)
             change = np.abs(new - gamma).mean()

@@ -107,6 +107,7 @@ class TermVocabulary:
     phrases: dict[tuple[str, str], str] = field(default_factory=dict)
     terms: list[str] = field(default_factory=list)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _seen: dict[str, str] = field(default_factory=dict, repr=False)
 
     def fit(self, docs: Iterable[Doc], keep: Callable[[str], bool]) -> list[list[str]]:
         """Learn from token lists; return each document's terms (filtered, phrased, pruned)."""
@@ -133,11 +134,22 @@ class TermVocabulary:
 
     def transform(self, docs: Iterable[Doc]) -> list[list[str]]:
         """Each document's terms, by the fitted rules (unknown words dropped)."""
-        unigrams, phrases, index = self.unigrams, self.phrases, self._index
+        phrases, index = self.phrases, self._index
+        # token -> the unigram it counts as, or "" (one dict lookup per token after the first).
+        seen = self._seen
         out = []
         for doc in docs:
-            kept = [w for w in map(_fold, doc) if w in unigrams]
-            out.append([w for w in merge_phrases(kept, phrases) if w in index])
+            kept = []
+            for token in doc:
+                word = seen.get(token)
+                if word is None:
+                    folded = _fold(token)
+                    word = seen[token] = folded if folded in self.unigrams else ""
+                if word:
+                    kept.append(word)
+            if len(kept) > 1 and phrases:
+                kept = merge_phrases(kept, phrases)
+            out.append([w for w in kept if w in index])
         return out
 
     def counts(self, term_docs: Sequence[Sequence[str]]) -> sparse.csr_matrix:
