@@ -14,6 +14,7 @@ from scipy import sparse
 # Latin-script words (eng: ipad, win7, wifi), which name products in these reviews.
 KEEP_POS_PREFIXES = ("n", "v", "a", "eng")
 NEGATION_PREFIXES = "不没"
+URL_PIECES = frozenset({"http", "https", "www", "com", "cn", "html", "htm"})
 
 Doc = Sequence[str]
 
@@ -44,8 +45,9 @@ class PosLookup:
         pos = self._cache.get(word)
         if pos is None:
             if word.isascii():
-                # ipad, win7 are product words; t.cn, 3.5 and bare numbers are not.
-                pos = "eng" if word.isalnum() and not word.isdigit() else "x"
+                # ipad, win7 are product words; URL pieces, 3.5 and bare numbers are not.
+                product_like = word.isalnum() and not word.isdigit() and word not in URL_PIECES
+                pos = "eng" if product_like else "x"
             else:
                 tagged = self._segmenter.tag(word)
                 pos = tagged[-1][1] if tagged else "x"
