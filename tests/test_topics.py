@@ -146,3 +146,14 @@ def test_tomotopy_engine_is_reproducible_and_stored_the_same_way(complaint_token
     assert [t.top_terms for t in a.topics_] == [t.top_terms for t in b.topics_]
     ids, _ = a.predict(complaint_tokens)
     assert (TopicModel.from_bytes(a.to_bytes()).predict(complaint_tokens)[0] == ids).all()
+
+
+def test_quotes_are_texts_firmly_in_their_topic(fitted):
+    texts = [" ".join(t.top_terms[:3]) + "，太差了" for t in fitted.topics_] + ["还行吧"]
+    fitted.quote(texts, n=2)
+    ids, _ = fitted.predict(texts)
+    for topic in fitted.topics_:
+        assert all(ids[texts.index(q)] == topic.topic_id for q in topic.quotes)
+        assert len(topic.quotes) <= 2
+    assert sum(len(t.quotes) for t in fitted.topics_) >= len(fitted.topics_) // 2
+    assert "还行吧" not in [q for t in fitted.topics_ for q in t.quotes]
