@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 FORMAT = "textmine-ngram-lr/1"
+CHUNK = 1000  # rows scored at a time
 
 
 @dataclass
@@ -192,6 +193,10 @@ class NgramModel:
     # -- the contract ----------------------------------------------------------------------
     def decision_function(self, batch: pd.DataFrame) -> np.ndarray:
         """Linear score per row, computed from the occurrences without building a matrix."""
+        if len(batch) > CHUNK:
+            # Chunks keep the temporary key arrays within the CPU caches.
+            return np.concatenate([self.decision_function(batch.iloc[i:i + CHUNK])
+                                   for i in range(0, len(batch), CHUNK)])
         doc, bucket = self._occurrences(batch)
         weight = self.idf[bucket]
         norms = np.sqrt(np.bincount(doc, weight * weight, minlength=len(batch)))
