@@ -43,6 +43,9 @@ def fit_gensim(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, ite
     from gensim.models import LdaModel
 
     logging.getLogger("gensim").setLevel(logging.WARNING)
+    # Online VB learns chunk by chunk and forgets: documents stored by product or by date
+    # would leave topics of the last chunks only. A seeded shuffle keeps reruns identical.
+    counts = counts[np.random.default_rng(seed).permutation(counts.shape[0])]
     model = LdaModel(_bow_corpus(counts), num_topics=k,
                      id2word={i: str(i) for i in range(counts.shape[1])}, passes=passes,
                      iterations=iterations, random_state=seed, chunksize=chunksize,
