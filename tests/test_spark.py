@@ -153,7 +153,6 @@ def test_output_folder_layout_and_run_json(sixty_thousand) -> None:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["in"] == run["stored"] + run["duplicates"] + run["rejected"] == 60_004
     assert run["engine"] == "spark" and run["spark_startup_s"] >= 0
-    assert not (out / "_staging").exists()
 
 
 def test_reading_commands_work_on_the_spark_folder(sixty_thousand) -> None:
@@ -192,14 +191,15 @@ def bad_rows_file(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def corpus_runs(spark, tmp_path_factory) -> dict:
-    """The sample corpus (with its messy rows) and a file of bad rows, through both engines."""
+    """The sample corpus (with its messy rows) and a file of bad rows, through both engines
+    (Spark through the CLI, as the README shows it)."""
     tmp = tmp_path_factory.mktemp("corpus")
     files = [str(CORPORA / "reviews.csv"), str(bad_rows_file(tmp / "bad.csv"))]
-    from textmine.spark import analyze_spark
-
     local = analyze(files, config=Config(workspace=str(tmp / "ws.duckdb")))
-    remote = analyze_spark(files, config=Config(), master="local[2]", output=str(tmp / "out"))
-    return {"tmp": tmp, "files": files, "local": local, "spark": remote,
+    cli = runner.invoke(app, ["analyze", *files, "--engine", "spark", "--master", "local[2]",
+                              "--output", str(tmp / "out"), "--json"])
+    assert cli.exit_code == 0, cli.output
+    return {"tmp": tmp, "files": files, "local": local, "spark": json.loads(cli.stdout),
             "local_ws": tmp / "ws.duckdb", "out": tmp / "out"}
 
 
@@ -209,7 +209,7 @@ def test_bad_input_gets_the_same_outcomes_as_locally(corpus_runs) -> None:
     run, tmp = corpus_runs, corpus_runs["tmp"]
     assert counts(run["spark"]) == counts(run["local"])
     assert {"unreadable_row", "bad_rating", "empty_text", "empty_id", "bad_time",
-            "duplicate_id_conflict"} <= set(run["spark"].rejected_by_reason)
+            "duplicate_id_conflict"} <= set(run["spark"]["rejected_by_reason"])
     assert rejects_of(run["out"]) == rejects_of(run["local_ws"])
     assert_same_documents(export(run["local_ws"], tmp / "l.parquet"),
                           export(run["out"], tmp / "s.parquet"))
@@ -219,7 +219,7 @@ def test_bad_input_gets_the_same_outcomes_as_locally(corpus_runs) -> None:
                           output=str(run["out"]))
     assert again.stored == 0
     assert counts(again) == counts(again_local)
-    assert len(export(run["out"], tmp / "s2.parquet")) == run["spark"].stored
+    assert len(export(run["out"], tmp / "s2.parquet")) == run["spark"]["stored"]
 
 
 def test_missing_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -266,7 +266,7 @@ def test_a_catalog_table_reads_like_the_file(spark, corpus_runs, tmp_path: Path)
 def test_a_failed_task_is_retried_and_leaves_no_duplicate_rows(spark, tmp_path: Path,
                                                                 monkeypatch) -> None:
     from textmine.spark import analyze_spark
-    from textmine.spark.job import FAIL_SWITCH
+    from textmine.spark.tasks import FAIL_SWITCH
 
     data = write_reviews(tmp_path / "reviews.csv", 1200)
     config = Config(batch_size=100)  # several batches per partition: one is written, then it fails

@@ -1,9 +1,11 @@
 """`analyze --engine spark`: plan the local engine's batch job on Spark and write a Parquet folder.
 
-The Spark side only plans: input rows go through `analyze.analyze_batch` (the local engine's
-worker job: prepare -> clean/mask -> segment -> sentiment -> aspects -> … ) inside
-`mapInArrow`, dedup follows `analyze._classify`'s rules, and chat sessions come from
-`textmine.chats`' own SQL, run per group of customers with `groupBy().applyInPandas`.
+The Spark side only plans. Raw rows are read once (files by the local engine's loader, one
+task per file; tables and Parquet URIs by Spark) and kept. Pass 1 runs the local preparer in
+`mapInArrow` (rejects with reasons, IDs); dedup follows `analyze._classify`'s rules on those
+keys; pass 2 runs `analyze.analyze_batch` (prepare -> clean/mask -> segment -> sentiment ->
+aspects -> …) on the rows to store, inside the tasks that write documents/. Chat sessions come
+from `textmine.chats`' own SQL, per group of customers (`groupBy().applyInArrow`).
 """
 
 from __future__ import annotations
@@ -18,18 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
-from textmine.analyze import POST_RUN, PRE_RUN, RunResult, analyze_batch, normalise_kind
+from textmine.analyze import POST_RUN, PRE_RUN, RunResult, normalise_kind
 from textmine.config import Config
 from textmine.lexicons import load_lexicons
-from textmine.load import ROW, UnreadableRow
 from textmine.pipeline import _ensure_stage_modules
 from textmine.records import SEQ
 from textmine.schema import DOCUMENTS, RUNS, to_arrow
 from textmine.spark import storage
 from textmine.spark.classify import CONFLICT_REASON, classify, conflict_rejects
-from textmine.spark.errors import driver_errors, reraise_portable
+from textmine.spark.errors import driver_errors
 from textmine.spark.inputs import (
     BAD,
     RAW,
@@ -42,12 +42,18 @@ from textmine.spark.inputs import (
     read_files,
     spark_frame,
 )
-from textmine.spark.schemas import ANALYZED, REJECT_FIELDS, spark_schema
+from textmine.spark.schemas import ANALYZED, PREPARED, REJECT_FIELDS, spark_schema
 from textmine.spark.session import start_session
-from textmine.spark.ship import executor_config, ship_config
+from textmine.spark.ship import ship_config
+from textmine.spark.tasks import (
+    ASSIGNED_ID,
+    ASSIGNED_TURN,
+    FAIL_SWITCH,
+    analyze_partition,
+    prepare_partition,
+)
 
 MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
-FAIL_SWITCH = "TEXTMINE_SPARK_FAIL_FIRST_ATTEMPT"  # tests: a marker path; partition 0 fails once
 PARTITIONS_PER_CORE = 3
 KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what dedup looks at
 
@@ -106,63 +112,53 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
     # Times in tables (TIMESTAMP) are rendered as local wall-clock text, like epoch values in files.
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
-    # Let adaptive execution size the dedup shuffle (and so the number of files written) by
-    # the data, also for the persisted frame; 200 fixed partitions make hundreds of tiny files.
+    # Let adaptive execution size shuffles of persisted frames by the data too.
     spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
     inputs, frames = _assemble(spark, planned, kind, config, columns, lexicons.role_of)
-    raw = _raw_rows(spark, inputs, frames, config)
+    by_index = {i.index: i for i in inputs}
     parallelism = spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE
-    job = functools.partial(_analyze_partition, inputs={i.index: i for i in inputs},
-                            config=ship_config(spark, config), kind=kind,
-                            fail_marker=os.environ.get(FAIL_SWITCH))
-    staging = storage.join(output, "_staging", run_id)
-    # Analysed rows are written once through Spark's commit protocol: a failed or retried task
-    # leaves nothing behind, and every later step reads the staged Parquet, not a recompute.
-    (raw.repartition(parallelism, SEQ).mapInArrow(job, spark_schema(ANALYZED))
-     .write.mode("overwrite").parquet(staging))
-    staged = spark.read.parquet(staging)
+    # Raw rows are read once and kept: pass 1 decides what to store, pass 2 analyses it.
+    raw = _raw_rows(spark, inputs, frames, config).repartition(parallelism, SEQ).persist(
+        StorageLevel.MEMORY_AND_DISK)
+    prepared = raw.mapInArrow(functools.partial(prepare_partition, inputs=by_index),
+                              spark_schema(PREPARED)).persist(StorageLevel.MEMORY_AND_DISK)
     documents_dir = storage.join(output, "documents")
     existing = (spark.read.parquet(documents_dir).select("doc_id", "source_hash")
                 if storage.has_parquet(spark, documents_dir) else None)
-    records = staged.where(F.col("reason").isNull()).drop(SRC, *REJECT_FIELDS)
-    # Dedup decides on a narrow key frame (Parquet reads only these columns); the wide rows
-    # (tokens, aspects …) are read once more, by the write, and never shuffled or cached.
-    keys = classify(records.select(*KEY_COLUMNS), existing, kind).persist(
-        StorageLevel.MEMORY_AND_DISK)
+    keys = classify(prepared.where(F.col("reason").isNull()).select(*KEY_COLUMNS), existing,
+                    kind).persist(StorageLevel.MEMORY_AND_DISK)
+    shipped = ship_config(spark, config)
     try:
         by_status = dict(keys.groupBy("status").count().collect())
         per_input: dict[int, int] = {}
         by_reason: dict[str, int] = {}
-        for src, reason, n in staged.groupBy(SRC, "reason").count().collect():
+        for src, reason, n in prepared.groupBy(SRC, "reason").count().collect():
             per_input[src] = per_input.get(src, 0) + n
             if reason is not None:
                 by_reason[reason] = by_reason.get(reason, 0) + n
+        rejects = prepared.where(F.col("reason").isNotNull()).select(
+            F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"),
+            "doc_id", *REJECT_FIELDS)
         if by_status.get("conflict"):
             by_reason[CONFLICT_REASON] = by_status["conflict"]
-        rejects = (staged.where(F.col("reason").isNotNull())
-                   .select(F.lit(run_id).alias("run_id"), "source",
-                           F.col("source_row").alias("row"), "doc_id", *REJECT_FIELDS))
-        if by_status.get("conflict"):
-            conflicts = keys.where(F.col("status") == "conflict").select("seq", "doc_id").join(
-                records.select("seq", "source", "source_row", "text"), "seq")
-            rejects = rejects.unionByName(conflict_rejects(conflicts, run_id))
+            rejects = rejects.unionByName(
+                _conflicts(raw, keys, by_index, shipped, kind, run_id))
         rejects.write.mode("append").parquet(storage.join(output, "rejects"))
-        if kind == "chat":  # chat turns may have got their turn number and ID in dedup
-            new = records.drop("doc_id", "turn").join(
-                keys.where(F.col("status") == "new").select("seq", "doc_id", "turn"), "seq")
-        elif by_status.get("new", 0) < sum(by_status.values()):
-            new = records.join(keys.where(F.col("status") != "new").select("seq"), "seq",
-                               "left_anti")
-        else:
-            new = records
-        stored = new.select(*[F.lit(run_id).alias(f.name) if f.name == "run_id" else F.col(f.name)
-                              for f in DOCUMENTS],
-                            F.date_format("created_at", "yyyy-MM").alias(MONTH))
-        stored.write.mode("append").partitionBy(MONTH).parquet(documents_dir)
+        analyse = functools.partial(analyze_partition, inputs=by_index, config=shipped, kind=kind,
+                                    fail_marker=os.environ.get(FAIL_SWITCH))
+        documents = _to_store(raw, keys, by_status, kind).mapInArrow(
+            analyse, spark_schema(ANALYZED))
+        # Analysis runs inside the writing tasks: a failed or retried task's files are
+        # discarded by Spark's commit protocol, so no row is stored twice.
+        documents.select(*[F.lit(run_id).alias(f.name) if f.name == "run_id" else F.col(f.name)
+                           for f in DOCUMENTS],
+                         F.date_format("created_at", "yyyy-MM").alias(MONTH)) \
+            .write.mode("append").partitionBy(MONTH).parquet(documents_dir)
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
-        keys.unpersist()
+        for frame in (keys, prepared, raw):
+            frame.unpersist()
     result.n_in = sum(per_input.values())
     result.stored = by_status.get("new", 0)
     result.duplicates = by_status.get("duplicate", 0)
@@ -174,7 +170,35 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         from textmine.spark.sessions import write_sessions
 
         result.extra["sessions"] = write_sessions(spark, output, run_id, config)
-    storage.delete(spark, storage.join(output, "_staging"))
+
+
+def _to_store(raw, keys, by_status: dict[str, int], kind: str):
+    """The raw rows pass 2 analyses: the new ones (rows pass 1 rejected drop out in pass 2)."""
+    from pyspark.sql import functions as F
+
+    readable = raw.where(F.col(BAD).isNull())
+    new = F.col("status") == "new"
+    if kind == "chat":  # turns may have got their number and `<session>:<turn>` ID in dedup
+        return readable.join(keys.where(new).select(
+            F.col("seq").alias(SEQ), F.col("doc_id").alias(ASSIGNED_ID),
+            F.col("turn").alias(ASSIGNED_TURN)), SEQ)
+    if by_status.get("new", 0) == sum(by_status.values()):
+        return readable
+    return readable.join(keys.where(~new).select(F.col("seq").alias(SEQ)), SEQ, "left_anti")
+
+
+def _conflicts(raw, keys, inputs: dict[int, Input], config: Config, kind: str, run_id: str):
+    """Rejects for IDs reused with other text; the excerpt is the cleaned, masked text, as
+    locally (the clean stage runs on just these rows)."""
+    from pyspark.sql import functions as F
+
+    rows = raw.join(keys.where(F.col("status") == "conflict").select(F.col("seq").alias(SEQ)),
+                    SEQ)
+    clean = functools.partial(analyze_partition, inputs=inputs, config=config, kind=kind,
+                              stage_names=("clean",))
+    cleaned = rows.mapInArrow(clean, spark_schema(ANALYZED)).select(
+        "seq", "source", "source_row", "text")
+    return conflict_rejects(cleaned.join(keys.select("seq", "doc_id"), "seq"), run_id)
 
 
 def _assemble(spark, planned: list, kind: str, config: Config, columns: dict[str, str | None],
@@ -205,56 +229,6 @@ def _raw_rows(spark, inputs: list[Input], frames: dict[int, Any], config: Config
         parts.insert(0, spark.range(len(files), numPartitions=len(files))
                      .mapInArrow(reader, spark_schema(RAW)))
     return functools.reduce(lambda a, b: a.unionByName(b), parts)
-
-
-def _analyze_partition(batches, inputs: dict[int, Input], config: Config, kind: str,
-                       fail_marker: str | None):
-    """mapInArrow body: RAW batches -> analysed records and rejects (ANALYZED batches)."""
-    from pyspark import TaskContext
-
-    config = executor_config(config)
-    context = TaskContext.get()
-    inject = bool(fail_marker) and context.partitionId() == 0 and context.attemptNumber() == 0
-    with reraise_portable():
-        for number, batch in enumerate(batches):
-            frame = batch.to_pandas()
-            for src, part in frame.groupby(SRC, sort=False):
-                inp = inputs[int(src)]
-                bad = part[part[BAD].notna()]
-                if len(bad):
-                    unreadable = [UnreadableRow(None if pd.isna(r) else int(r), d)
-                                  for r, d in zip(bad[ROW], bad[BAD], strict=True)]
-                    yield from _rejects_batches(inp.preparer.unreadable(unreadable), inp.index)
-                good = part[part[BAD].isna()]
-                if not len(good):
-                    continue
-                raw = good.drop(columns=[SRC, BAD]).reset_index(drop=True)
-                raw[ROW] = raw[ROW].astype("int64")
-                raw[SEQ] = raw[SEQ].astype("int64")
-                table, rejects = analyze_batch(raw, inp.preparer, config, kind)
-                yield from _records_batches(table, inp.index)
-                yield from _rejects_batches(rejects, inp.index)
-            if inject and number == 0:
-                # The first batch is already on its way to the writer: the retry must not
-                # leave those rows twice (Spark's commit protocol discards the attempt's file).
-                Path(fail_marker).write_text("failed once\n")
-                raise RuntimeError(f"injected failure ({FAIL_SWITCH})")
-
-
-def _records_batches(table: pa.Table, index: int):
-    n = table.num_rows
-    if not n:
-        return
-    arrays = list(table.columns) + [pa.array([index] * n, pa.int32())] + \
-        [pa.nulls(n, pa.string()) for _ in REJECT_FIELDS]
-    yield from pa.Table.from_arrays(arrays, schema=ANALYZED).to_batches()
-
-
-def _rejects_batches(rejects: pd.DataFrame, index: int):
-    if not len(rejects):
-        return
-    frame = rejects.rename(columns={"row": "source_row"}).assign(**{SRC: index})
-    yield from to_arrow(frame, ANALYZED).to_batches()
 
 
 def _pre_run(config: Config, output: str, kind: str) -> Config:

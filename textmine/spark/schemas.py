@@ -7,11 +7,15 @@ import pyarrow as pa
 from textmine.analyze import INCOMING
 from textmine.spark.inputs import SRC
 
-# What the analysis step emits: an analysed record (reason is null) or a reject, one row
-# for every input row, so `in` is this frame's row count.
+# Pass 1 (prepare) emits, for every input row, either the keys dedup decides on (reason is
+# null) or a reject with its reason; so `in` is this frame's row count.
+KEY_FIELDS = [INCOMING.field(name) for name in ("seq", "doc_id", "source_hash", "session_id",
+                                                "turn", "source", "source_row")]
 REJECT_FIELDS = ("reason", "detail", "excerpt")
-ANALYZED = pa.schema(list(INCOMING) + [pa.field(SRC, pa.int32())]
+PREPARED = pa.schema(KEY_FIELDS + [pa.field(SRC, pa.int32())]
                      + [pa.field(name, pa.string()) for name in REJECT_FIELDS])
+# Pass 2 (analyse) emits the local engine's analysed records.
+ANALYZED = INCOMING
 
 
 def spark_type(arrow_type: pa.DataType):  # -> pyspark DataType
