@@ -30,10 +30,38 @@ _NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
 
 def normalize_id(value: object) -> str | None:
     """IDs are text: trim, fold full-width digits/letters to ASCII, never go through numbers."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).translate(_FULLWIDTH).strip().strip("\ufeff")
     return text or None
+
+
+def _as_text(value: object) -> str | None:
+    """A cell as text: str stays, None/NaN become None, anything else is str()-ed."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return str(value)
+
+
+def _normalize_id_list(values: list) -> list[str | None]:
+    """`normalize_id` over a list; non-ASCII IDs alone pay for the full-width fold."""
+    out: list[str | None] = []
+    for v in values:
+        if isinstance(v, str) and v.isascii():
+            v = v.strip()
+            out.append(v or None)
+        else:
+            out.append(normalize_id(v))
+    return out
+
+
+def _label(value: object) -> str | None:
+    text = _as_text(value)
+    if text is None:
+        return None
+    return text.strip() or None
 
 
 def normalize_ids(values: pd.Series) -> pd.Series:
@@ -59,7 +87,7 @@ def parse_ratings(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.astype(float), bad
 
 
-def source_hashes(texts: pd.Series) -> list[str]:
+def source_hashes(texts: pd.Series | list) -> list[str]:
     """A short hash of the raw text: same ID with the same hash is a duplicate, not a conflict."""
     return [hashlib.sha1(t.encode("utf-8", "surrogatepass")).hexdigest()[:16] if isinstance(t, str)
             else "" for t in texts]
@@ -127,54 +155,66 @@ class Preparer:
                             "unreadable_row", pd.Series([b.detail for b in bad]))
 
     def prepare(self, raw: pd.DataFrame) -> Prepared:
-        """Canonical records for the usable rows of `raw`; everything else becomes a reject."""
+        """Canonical records for the usable rows of `raw`; everything else becomes a reject.
+
+        Columns are built as plain lists/arrays and framed once: per-column pandas string
+        operations cost more than the work itself at this batch size.
+        """
         cols = self.columns
         n = len(raw)
-        out = pd.DataFrame(index=raw.index)
+        none = pd.Series([None] * n, index=raw.index, dtype=object)
 
         def column(field_name: str) -> pd.Series:
             name = cols[field_name]
-            if name is None or name not in raw:
-                return pd.Series([None] * n, index=raw.index, dtype=object)
-            return raw[name]
+            return raw[name] if name is not None and name in raw else none
 
-        out["kind"] = self.kind
-        out["source"] = self.source
-        out["seq"] = raw[SEQ].astype("int64")
-        out["source_row"] = raw[ROW].astype("int64")
+        data: dict[str, object] = {
+            "kind": [self.kind] * n,
+            "source": [self.source] * n,
+            "seq": raw[SEQ].to_numpy(dtype=np.int64),
+            "source_row": raw[ROW].to_numpy(dtype=np.int64),
+        }
         for name in ID_FIELDS:
-            out[name] = normalize_ids(column(name))
+            data[name] = _normalize_id_list(column(name).tolist())
         for name in LABEL_FIELDS:
-            values = column(name).astype("string").str.strip()
-            keep = (values.notna() & (values != "")).fillna(False)
-            out[name] = values.astype(object).where(keep, None)
+            data[name] = [_label(v) for v in column(name).tolist()]
         text = column("text")
-        out["text_raw"] = text
-        created, bad_time = parse_times(column("created_at"), self.timezone)
-        out["created_at"] = created
-        rating, bad_rating = parse_ratings(column("rating"))
-        out["rating"] = rating
-        out["role"], bad_role = self._roles(column("role"))
-        out["turn"] = self._turn_numbers(out, column("turn"))
-        ids = normalize_ids(column("doc_id"))
-        pending = pd.Series(False, index=raw.index)
+        texts = [_as_text(t) for t in text.tolist()]
+        created, bad_time = (parse_times(column("created_at"), self.timezone)
+                             if cols["created_at"] is not None else
+                             (pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]"), None))
+        rating, bad_rating = (parse_ratings(column("rating")) if cols["rating"] is not None
+                              else (pd.Series(np.nan, index=raw.index), None))
+        role, bad_role = self._roles(column("role"))
+        data["created_at"] = created.to_numpy()
+        data["rating"] = rating.to_numpy(dtype=float)
+        data["role"] = role.tolist()
+        data["turn"] = self._turn_numbers(n, column("turn"))
+        pending = np.zeros(n, dtype=bool)
         if cols["doc_id"] is None:
-            ids = pd.Series(hashed_ids(self.kind, out["customer_id"], created, text),
-                            index=raw.index, dtype=object)
+            ids = hashed_ids(self.kind, data["customer_id"], created, text)
             if self.kind == "chat" and cols["session_id"] is not None:
                 # "<session>:<turn>" once turns are numbered across the whole input (in SQL).
-                pending = out["session_id"].notna()
-                ids = ids.where(~pending, None)
-        out["doc_id"] = ids
-        out["source_hash"] = source_hashes(text)
+                pending = np.array([s is not None for s in data["session_id"]], dtype=bool)
+                ids = [None if p else i for i, p in zip(pending, ids, strict=True)]
+        else:
+            ids = _normalize_id_list(column("doc_id").tolist())
+        data["doc_id"] = ids
+        data["text_raw"] = text.to_numpy(dtype=object)
+        data["source_hash"] = source_hashes(texts)
+        out = pd.DataFrame(data, index=raw.index)
 
-        text_str = text.astype("string")
-        empty = text_str.isna() | (text_str.str.strip() == "")
-        too_long = ~empty & (text_str.str.len() > self.max_chars)
-        no_id = ids.isna() & ~empty & ~pending
+        empty = np.array([t is None or not t.strip() for t in texts], dtype=bool)
+        too_long = np.array([t is not None and len(t) > self.max_chars for t in texts],
+                            dtype=bool) & ~empty
+        no_id = np.array([i is None for i in ids], dtype=bool) & ~empty & ~pending
+        never = np.zeros(n, dtype=bool)
+        bad_time = never if bad_time is None else bad_time.to_numpy(dtype=bool)
+        bad_rating = never if bad_rating is None else bad_rating.to_numpy(dtype=bool)
+        bad_role = bad_role.to_numpy(dtype=bool)
         checks = [
             ("empty_text", empty, lambda r: REJECT_REASONS["empty_text"]),
-            ("text_too_long", too_long & ~empty,
+            ("text_too_long", too_long,
              lambda r: f"text has {len(r):,} characters, over the limit of {self.max_chars:,} "
                        "(raise it with --max-chars)"),
             ("bad_time", bad_time & ~empty & ~too_long,
@@ -187,7 +227,7 @@ class Preparer:
              lambda r: "ID column is empty for this row"),
         ]
         reject_frames = []
-        rejected = pd.Series(False, index=raw.index)
+        rejected = np.zeros(n, dtype=bool)
         for reason, mask, describe in checks:
             mask = mask & ~rejected
             if not mask.any():
@@ -203,7 +243,8 @@ class Preparer:
             reject_frames.append(make_rejects(self.source, rows["source_row"], rows["doc_id"],
                                               reason, details, rows["text_raw"]))
             rejected |= mask
-        records = out.loc[~rejected, list(RECORD_COLUMNS)].reset_index(drop=True)
+        kept = out if not rejected.any() else out.loc[~rejected]
+        records = kept[list(RECORD_COLUMNS)].reset_index(drop=True)
         rejects = (pd.concat(reject_frames, ignore_index=True) if reject_frames
                    else empty_rejects())
         return Prepared(records, rejects)
@@ -217,9 +258,9 @@ class Preparer:
         bad = roles.isna() & lowered.notna() & (lowered != "")
         return roles.astype(object), bad
 
-    def _turn_numbers(self, out: pd.DataFrame, given: pd.Series) -> pd.Series:
+    def _turn_numbers(self, n: int, given: pd.Series) -> pd.api.extensions.ExtensionArray:
         if self.kind != "chat" or self.columns["turn"] is None:
             # Without a turn column the file order is the conversation order; turns are numbered
             # per session over the whole input when the run is stored (see analyze._classify).
-            return pd.Series([None] * len(out), index=out.index, dtype="Int64")
-        return pd.to_numeric(given, errors="coerce").astype("Int64")
+            return pd.array([None] * n, dtype="Int64")
+        return pd.to_numeric(given, errors="coerce").astype("Int64").array
