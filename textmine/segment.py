@@ -64,24 +64,28 @@ class Segmenter:
         pos = self._userdict_pos
         return [(w, pos.get(w, p)) for w, p in self._jieba.tag(text, self.hmm)]
 
+    def _kept(self, word: str) -> str:
+        """The canonical form of `word` to keep, or "" when it is dropped."""
+        return self.synonyms.get(word, word) if word not in self.stopwords and _is_word(word) else ""
+
     def filter(self, words: list[str]) -> list[str]:
         """Drop stopwords, punctuation and spaces; map synonyms to their canonical word."""
-        # One cached lookup per word: the canonical form to keep, or "" to drop.
         cache = self._word_cache
-        out = []
-        for w in words:
-            kept = cache.get(w)
-            if kept is None:
-                kept = cache[w] = (self.synonyms.get(w, w)
-                                   if w not in self.stopwords and _is_word(w) else "")
-            if kept:
-                out.append(kept)
-        return out
+        for w in set(words).difference(cache):
+            cache[w] = self._kept(w)
+        return list(filter(None, map(cache.__getitem__, words)))
 
     def __call__(self, text: str) -> list[str]:
         return self.filter(self.cut(text))
 
     def segment_texts(self, texts: pd.Series) -> tuple[list[list[str]], list[list[str]]]:
         """(words, tokens) for a batch: raw words for clause rules, filtered tokens to store."""
-        words = [self.cut(t) if isinstance(t, str) else [] for t in texts]
-        return words, [self.filter(w) for w in words]
+        cut = self.cut
+        words = [cut(t) if isinstance(t, str) else [] for t in texts]
+        # Each distinct word is judged once per process (cached); the per-document work is
+        # then C-level map/filter over the cache.
+        cache = self._word_cache
+        for w in set().union(*words).difference(cache):
+            cache[w] = self._kept(w)
+        lookup = cache.__getitem__
+        return words, [list(filter(None, map(lookup, w))) for w in words]
