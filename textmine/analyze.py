@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from textmine.load import Source, open_source
 from textmine.pipeline import DEFAULT_ORDER, _ensure_stage_modules, process_batch
 from textmine.records import KINDS, SEQ, Preparer
 from textmine.schema import DOCUMENTS, duck_type, to_arrow
+from textmine.warm import WARM_CONFIG_ENV
 from textmine.workspace import Workspace, open_workspace
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -270,23 +272,35 @@ _BYTES_PER_ROW = 100  # a review row with its ID, customer, time and rating colu
 
 
 def _start_pool(config: Config) -> ProcessPoolExecutor:
-    """Worker processes (spawned: forking a process that runs DuckDB threads is unsafe).
+    """Worker processes, forked from a fork server that imported textmine and built this
+    config's segmenter and model once: N workers cost one start-up (~1.6 CPU-s), not N.
 
-    Only started for inputs of several batches: spawning and warming costs ~1.6 CPU-s each.
+    The fork server is a fresh process that never opens DuckDB, so forking it is safe (the
+    main process may hold DuckDB threads and is never forked). Where there is no fork server
+    (Windows), workers are spawned and each warms up by itself.
     """
-    context = multiprocessing.get_context("spawn")
+    try:
+        context = multiprocessing.get_context("forkserver")
+    except ValueError:
+        context = multiprocessing.get_context("spawn")
+    else:
+        # Read by textmine.warm when the server starts; a server that is already running
+        # keeps what it built, and workers build resources for any other config themselves.
+        os.environ[WARM_CONFIG_ENV] = json.dumps(config.as_dict(), default=str)
+        context.set_forkserver_preload(["textmine.warm"])
     pool = ProcessPoolExecutor(max_workers=config.workers, mp_context=context)
-    for _ in range(config.workers):
-        pool.submit(_warm, config)
+    try:
+        for _ in range(config.workers):
+            pool.submit(_warm, config)
+    finally:
+        os.environ.pop(WARM_CONFIG_ENV, None)
     return pool
 
 
 def _warm(config: Config) -> None:
-    from textmine.pipeline import resources_for
+    from textmine.warm import warm
 
-    _ensure_stage_modules()
-    resources = resources_for(config)
-    _ = resources.segmenter, resources.sentiment_model
+    warm(config)
 
 
 def _record_run(ws: Workspace, result: RunResult, command: str, args: dict[str, Any],
