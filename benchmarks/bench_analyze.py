@@ -1,6 +1,6 @@
 """Throughput and peak memory of `textmine analyze`, per stage and end to end.
 
-Usage: python benchmarks/bench_analyze.py [--rows 200000] [--naive-sample 300]
+Usage: python benchmarks/bench_analyze.py [--rows 200000] [--naive-sample 300] [--models default,snownlp]
 
 Reviews come from ../shared/data/online_shopping_10_cats (repeated to --rows, each copy with its
 own ID, customer and time) when present, else from a synthetic generator. The naive script a
@@ -11,11 +11,14 @@ the same process, and the ratio is printed. Benchmarks print; they never assert.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import os
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,11 +29,56 @@ SHOPPING = REPO.parent / "shared" / "data" / "online_shopping_10_cats" / "online
 HOTEL = REPO.parent / "shared" / "data" / "chnsenticorp_htl_all" / "ChnSentiCorp_htl_all.csv"
 
 
-def peak_rss_mb() -> tuple[float, float]:
-    """(this process, largest child) peak resident memory in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+class TreeMemory:
+    """Peak resident memory of this process and of each descendant (workers are forked from
+    a fork server, so getrusage(RUSAGE_CHILDREN) does not see them): /proc sampled 5x a second."""
+
+    def __init__(self) -> None:
+        self.peaks: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in _descendants(os.getpid()):
+                rss = _rss_mb(pid)
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss)
+
+    def main_mb(self) -> float:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def largest_child_mb(self) -> float:
+        children = [mb for pid, mb in self.peaks.items() if pid != os.getpid()]
+        return max(children, default=0.0)
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):  # the process ended meanwhile
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def source_texts() -> tuple[list[str], str]:
@@ -101,6 +149,8 @@ def main() -> None:
     parser.add_argument("--naive-sample", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--models", default="default,snownlp",
+                        help="sentiment models to run end to end, comma-separated")
     args = parser.parse_args()
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
 
@@ -108,21 +158,28 @@ def main() -> None:
     from textmine.config import Config
 
     texts, origin = source_texts()
+    overall = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "reviews.csv"
         mean_len = write_input(texts, args.rows, data)
-        print(f"input: {args.rows:,} reviews from {origin}, mean {mean_len:.1f} chars")
-        config = Config(workspace=str(Path(tmp) / "bench.duckdb"), workers=args.workers,
-                        batch_size=args.batch_size)
-        t0 = time.perf_counter()
-        result = analyze([data], config=config)
-        elapsed = time.perf_counter() - t0
-        own, child = peak_rss_mb()
-        overall = args.rows / elapsed
-        print(f"end to end (load → clean/mask → segment → sentiment → store), "
-              f"{args.workers} workers: {elapsed:.1f}s, {overall:,.0f} docs/s")
-        print(f"  {result.summary_line()}")
-        print(f"  peak RSS: main {own:,.0f} MB, largest worker {child:,.0f} MB")
+        print(f"input: {args.rows:,} reviews from {origin}, mean {mean_len:.1f} chars; "
+              f"load average before: {os.getloadavg()[0]:.2f}")
+        # The default pipeline, then the issue's foundation pipeline (baseline sentiment).
+        for model in args.models.split(","):
+            config = Config(workspace=str(Path(tmp) / f"bench-{model}.duckdb"),
+                            workers=args.workers, batch_size=args.batch_size,
+                            sentiment_model=model)
+            with TreeMemory() as memory:
+                t0 = time.perf_counter()
+                result = analyze([data], config=config)
+                elapsed = time.perf_counter() - t0
+            rate = args.rows / elapsed
+            overall = overall or rate
+            print(f"end to end (load → clean/mask → segment → sentiment [{model}] → aspects → "
+                  f"store), {args.workers} workers: {elapsed:.1f}s, {rate:,.0f} docs/s")
+            print(f"  {result.summary_line()}")
+            print(f"  peak RSS: main {memory.main_mb():,.0f} MB, largest worker "
+                  f"{memory.largest_child_mb():,.0f} MB")
 
     print("per stage, single core, 20,000 docs:")
     for name, rate in stage_rates(texts).items():
