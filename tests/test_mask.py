@@ -23,7 +23,7 @@ def kinds(text):
 
 
 def test_placeholders_never_contain_digits():
-    assert set(PLACEHOLDERS) == {"phone", "landline", "idcard", "bankcard", "email"}
+    assert set(PLACEHOLDERS) == {"phone", "landline", "idcard", "bankcard", "email", "qq", "wechat"}
     assert not any(re.search(r"\d", p) for p in PLACEHOLDERS.values())
 
 
@@ -226,6 +226,30 @@ def test_email_addresses_are_masked(email, text):
     assert email.split("@")[0] not in masked
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("加我QQ：12345678", "加我QQ：<QQ>"),
+        ("qq号 987654321 谢谢", "qq号 <QQ> 谢谢"),
+        ("扣扣:10001", "扣扣:<QQ>"),
+        ("ＱＱ１２３４５６７", "ＱＱ<QQ>"),
+        ("我的微信号是abc_12345", "我的微信号是<WECHAT>"),
+        ("vx: Zhang_san88 联系", "vx: <WECHAT> 联系"),
+        ("wechat id：hello_world1", "wechat id：<WECHAT>"),
+        ("加微信13812345678", "加微信<PHONE>"),
+    ],
+)
+def test_qq_and_wechat_accounts_after_their_cue_are_masked(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text", ["微信支付很方便", "QQ群号1234", "我相信这个信息", "订单号12345678", "wx很好用"]
+)
+def test_qq_and_wechat_cues_without_an_account_are_kept(text):
+    assert mask_text(text) == text
+
+
 def test_find_pii_reports_kind_and_span_in_text_order():
     text = f"电话13812345678,邮箱a@b.cn,卡{CARD_16}"
     found = find_pii(text)
@@ -335,7 +359,8 @@ def test_no_valid_id_card_survives(idcard, before, after):
 
 
 @_prop
-@given(st.text().filter(lambda t: not re.search(r"[0-9０-９@＠]", t)))
+@given(st.text().filter(lambda t: not re.search(r"[0-9０-９@＠]|信|[vVwWｖＶｗＷ][xXｘＸ]|weixin|wechat", t,
+                                                re.IGNORECASE)))
 def test_text_without_digits_or_at_is_unchanged(text):
     assert mask_text(text) == text
     assert find_pii(text) == []
@@ -350,7 +375,8 @@ _piece = st.one_of(
     st.text(alphabet="0123456789", min_size=1, max_size=20),
     st.sampled_from(
         ["订单号:", "单号", "身份证", "No.", "SKU", " ", "-", "+", "+86", "(", ")", "(0755)", "010-", "转",
-         "@", "a@b.cn", "qq.com", ".", "x", "X", "abc", "<PHONE>", "<IDCARD>", "<", ">", "谢谢", "，", "１２３"]
+         "@", "a@b.cn", "qq.com", ".", "x", "X", "abc", "<PHONE>", "<IDCARD>", "<", ">", "谢谢", "，", "１２３",
+         "QQ", "qq号:", "扣扣", "微信", "微信号：", "vx", "wx:", "<QQ>", "<WECHAT>", "abc_12"]
     ),
 )
 _pii_texts = st.one_of(st.lists(_piece, max_size=10).map("".join), st.text(max_size=40))

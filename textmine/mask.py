@@ -15,13 +15,17 @@ What is masked, and with what (`PLACEHOLDERS`):
 - ``bankcard`` → <BANKCARD>: 16–19 digits, together or grouped in fours, starting with 3, 4, 5,
   6 or 9 and passing the Luhn check.
 - ``email`` → <EMAIL>.
+- ``qq`` → <QQ>: a QQ number (5–11 digits, not starting with 0) right after QQ, 扣扣 or 企鹅号,
+  with at most a 号/号码 and a few spaces or colons between; the cue word stays ("加我QQ：<QQ>").
+- ``wechat`` → <WECHAT>: a WeChat ID (a letter, then 5–19 letters, digits, _ or -) right after
+  微信/威信/薇信/V信/vx/wx/weixin/wechat (号). A phone number given as a WeChat ID is a <PHONE>.
 
 Kept on purpose: order and tracking numbers (a number right after 订单号, 单号, 运单, 快递单,
 物流单, 编号, 货号, SKU, No. (not "phone no."), Order No., 流水号 or 交易号, with at most
 punctuation between, is never taken for PII: JD order numbers are 11 digits and some begin
 like mobile numbers), SKUs, model numbers, prices, dates, times, quantities, and 400/800/95xxx
-company hotlines, which are public numbers. QQ numbers are not masked: nothing tells them
-from other 5–11 digit numbers but the word QQ before them.
+company hotlines, which are public numbers. A bare 5–11 digit number without a QQ cue is not
+taken for a QQ number: nothing else tells the two apart.
 
 Rules: a match never starts or ends inside a longer digit run; ID and card numbers also not
 next to a letter (SF1234…, JD0012… are tracking codes). Full-width digits are found too.
@@ -42,10 +46,14 @@ PLACEHOLDERS: dict[str, str] = {
     "idcard": "<IDCARD>",
     "bankcard": "<BANKCARD>",
     "email": "<EMAIL>",
+    "qq": "<QQ>",
+    "wechat": "<WECHAT>",
 }
 
-# Almost every review has neither a digit nor an @: one search decides that it has no PII.
-_GATE = re.compile(r"[0-9０-９@＠]")
+# Almost every review has neither a digit nor an @ nor a WeChat cue: one search decides that it
+# has no PII.
+_WECHAT_CUE = r"(?:微信|威信|薇信|[Vv]信|(?<![A-Za-z])(?:vx|wx|weixin|wechat))"
+_GATE = re.compile(r"[0-9０-９@＠]|[微威薇vVｖＶ]信|[vVwWｖＶｗＷ][xXｘＸ]|weixin|wechat", re.IGNORECASE)
 
 # Matching runs on a full-width-folded copy of the text; folding is one character for one, so
 # the positions found are positions in the original text. Cleaned text has nothing to fold.
@@ -106,6 +114,11 @@ _ORDER_CUE = re.compile(
     re.IGNORECASE,
 )
 _CUE_WINDOW = 16
+# Account numbers are only taken as such right after their cue; the cue itself is kept.
+_QQ = re.compile(r"(?:qq|扣扣|企鹅)(?:号码?)?[ :：是为=]{0,3}(?P<id>[1-9][0-9]{4,10})(?![0-9])",
+                 re.IGNORECASE)
+_WECHAT = re.compile(_WECHAT_CUE + r"(?: ?(?:号码?|id))?[ :：是为=]{0,3}"
+                     r"(?P<id>[A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])", re.IGNORECASE)
 
 _SEPARATORS = str.maketrans("", "", " -")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -178,6 +191,10 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], list[tuple[int, int]]]
     return lambda probe: [m.span() for m in pattern.finditer(probe)]
 
 
+def _after_cue(pattern: re.Pattern[str]) -> Callable[[str], list[tuple[int, int]]]:
+    return lambda probe: [m.span("id") for m in pattern.finditer(probe)]
+
+
 # Earlier kinds win where matches overlap: an e-mail address may hold a phone number, and an
 # ID or card number is checked more strictly than a phone number.
 _FINDERS = (
@@ -186,7 +203,10 @@ _FINDERS = (
     ("bankcard", _bankcards),
     ("phone", _matches(_MOBILE)),
     ("landline", _matches(_LANDLINE)),
+    ("qq", _after_cue(_QQ)),
+    ("wechat", _after_cue(_WECHAT)),
 )
+_CUED = frozenset({"email", "qq", "wechat"})  # found by their own cue: no order-number check
 
 
 def find_pii(text: str) -> list[tuple[str, int, int]]:
@@ -197,7 +217,7 @@ def find_pii(text: str) -> list[tuple[str, int, int]]:
     found: list[tuple[str, int, int]] = []
     for kind, finder in _FINDERS:
         for start, end in finder(probe):
-            if kind != "email" and _after_order_cue(probe, start):
+            if kind not in _CUED and _after_order_cue(probe, start):
                 continue
             if all(end <= s or start >= e for _, s, e in found):
                 found.append((kind, start, end))
