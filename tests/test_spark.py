@@ -263,23 +263,20 @@ def test_a_catalog_table_reads_like_the_file(spark, corpus_runs, tmp_path: Path)
 
 # -- faults ------------------------------------------------------------------------------------
 
-def test_a_failed_task_is_retried_and_leaves_no_duplicate_rows(spark, tmp_path: Path,
+def test_a_failed_task_is_retried_and_leaves_no_duplicate_rows(spark, corpus_runs, tmp_path: Path,
                                                                 monkeypatch) -> None:
     from textmine.spark import analyze_spark
     from textmine.spark.tasks import FAIL_SWITCH
 
-    data = write_reviews(tmp_path / "reviews.csv", 1200)
-    config = Config(batch_size=100)  # several batches per partition: one is written, then it fails
-    clean = analyze_spark([str(data)], config=config, master="local[2,2]",
-                          output=str(tmp_path / "clean"))
     marker = tmp_path / "failed-once"
     monkeypatch.setenv(FAIL_SWITCH, str(marker))
-    faulty = analyze_spark([str(data)], config=config, master="local[2,2]",
-                           output=str(tmp_path / "faulty"))
+    # Small batches: a task hands one batch to the writer, then its first attempt fails.
+    faulty = analyze_spark(corpus_runs["files"], config=Config(batch_size=20),
+                           master="local[2,2]", output=str(tmp_path / "faulty"))
     assert marker.exists(), "the first attempt of partition 0 did not fail"
-    assert counts(faulty) == counts(clean)
-    assert_same_documents(export(tmp_path / "clean", tmp_path / "c.parquet"),
-                          export(tmp_path / "faulty", tmp_path / "f.parquet"))
+    assert counts(faulty) == counts(corpus_runs["spark"])
+    assert_same_documents(export(corpus_runs["local_ws"], tmp_path / "clean.parquet"),
+                          export(tmp_path / "faulty", tmp_path / "faulty.parquet"))
 
 
 # -- chats -------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """`analyze --engine spark`: plan the local engine's batch job on Spark and write a Parquet folder.
 
 The Spark side only plans. Raw rows are read once (files by the local engine's loader, one
-task per file; tables and Parquet URIs by Spark) and kept. Pass 1 runs the local preparer in
-`mapInArrow` (rejects with reasons, IDs); dedup follows `analyze._classify`'s rules on those
-keys; pass 2 runs `analyze.analyze_batch` (prepare -> clean/mask -> segment -> sentiment ->
-aspects -> …) on the rows to store, inside the tasks that write documents/. Chat sessions come
-from `textmine.chats`' own SQL, per group of customers (`groupBy().applyInArrow`).
+task per file; tables and Parquet URIs by Spark) and spread over the cores. Pass 1 runs the
+local preparer in `mapInArrow` (records, and rejects with reasons) and its output is the one
+cached frame; dedup follows `analyze._classify`'s rules on its keys; pass 2 runs the pipeline's
+stages (clean/mask -> segment -> sentiment -> aspects -> …) on the records to store, inside the
+tasks that write documents/. Chat sessions come from `textmine.chats`' own SQL, per group of
+customers (`groupBy().applyInArrow`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from textmine.spark import storage
 from textmine.spark.classify import CONFLICT_REASON, classify, conflict_rejects
 from textmine.spark.errors import driver_errors
 from textmine.spark.inputs import (
-    BAD,
     RAW,
     SRC,
     Input,
@@ -42,20 +42,20 @@ from textmine.spark.inputs import (
     read_files,
     spark_frame,
 )
-from textmine.spark.schemas import ANALYZED, PREPARED, REJECT_FIELDS, spark_schema
+from textmine.spark.schemas import ANALYZED, PREPARED, RECORD_FIELDS, REJECT_FIELDS, spark_schema
 from textmine.spark.session import start_session
 from textmine.spark.ship import ship_config
-from textmine.spark.tasks import (
-    ASSIGNED_ID,
-    ASSIGNED_TURN,
-    FAIL_SWITCH,
-    analyze_partition,
-    prepare_partition,
-)
+from textmine.spark.tasks import FAIL_SWITCH, analyze_partition, prepare_partition
 
 MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
 PARTITIONS_PER_CORE = 3
 KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what dedup looks at
+# Writing documents/ is most of the JVM's work. Parquet's dictionary encoding only helps
+# columns whose values repeat; for one-per-row values it builds a dictionary per page and then
+# throws it away.
+PLAIN_COLUMNS = ("doc_id", "text", "source_hash")
+WRITE_OPTIONS = {f"parquet.enable.dictionary#{name}": "false" for name in PLAIN_COLUMNS}
+MAX_OPEN_MONTHS = 24  # a task writes up to this many month folders at once, without sorting
 
 
 def analyze_spark(inputs: list[str], *, kind: str = "reviews", config: Config | None = None,
@@ -114,19 +114,26 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
     # Let adaptive execution size shuffles of persisted frames by the data too.
     spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
+    # The cached frame is read a few times and then dropped: compressing it costs more CPU
+    # (dictionary statistics per column and batch) than the memory it saves is worth here.
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
+    # A task's documents go to one open file per month instead of being sorted by month first
+    # (a sort of wide rows with token lists); over MAX_OPEN_MONTHS, Spark falls back to sorting.
+    spark.conf.set("spark.sql.optimizer.plannedWrite.enabled", "false")
+    spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", str(MAX_OPEN_MONTHS))
     inputs, frames = _assemble(spark, planned, kind, config, columns, lexicons.role_of)
     by_index = {i.index: i for i in inputs}
     parallelism = spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE
-    # Raw rows are read once and kept: pass 1 decides what to store, pass 2 analyses it.
-    raw = _raw_rows(spark, inputs, frames, config).repartition(parallelism, SEQ).persist(
-        StorageLevel.MEMORY_AND_DISK)
+    # Raw rows are read once; pass 1's output (records and rejects) is what the job keeps.
+    raw = _raw_rows(spark, inputs, frames, config).repartition(parallelism, SEQ)
     prepared = raw.mapInArrow(functools.partial(prepare_partition, inputs=by_index),
                               spark_schema(PREPARED)).persist(StorageLevel.MEMORY_AND_DISK)
+    records = prepared.where(F.col("reason").isNull()).select(*[f.name for f in RECORD_FIELDS])
     documents_dir = storage.join(output, "documents")
     existing = (spark.read.parquet(documents_dir).select("doc_id", "source_hash")
                 if storage.has_parquet(spark, documents_dir) else None)
-    keys = classify(prepared.where(F.col("reason").isNull()).select(*KEY_COLUMNS), existing,
-                    kind).persist(StorageLevel.MEMORY_AND_DISK)
+    keys = classify(records.select(*KEY_COLUMNS), existing, kind).persist(
+        StorageLevel.MEMORY_AND_DISK)
     shipped = ship_config(spark, config)
     try:
         by_status = dict(keys.groupBy("status").count().collect())
@@ -142,22 +149,23 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         if by_status.get("conflict"):
             by_reason[CONFLICT_REASON] = by_status["conflict"]
             rejects = rejects.unionByName(
-                _conflicts(raw, keys, by_index, shipped, kind, run_id))
+                _conflicts(records, keys, shipped, kind, run_id))
         rejects.write.mode("append").parquet(storage.join(output, "rejects"))
-        analyse = functools.partial(analyze_partition, inputs=by_index, config=shipped, kind=kind,
+        analyse = functools.partial(analyze_partition, config=shipped, kind=kind,
                                     fail_marker=os.environ.get(FAIL_SWITCH))
-        documents = _to_store(raw, keys, by_status, kind).mapInArrow(
+        documents = _to_store(records, keys, by_status, kind).mapInArrow(
             analyse, spark_schema(ANALYZED))
         # Analysis runs inside the writing tasks: a failed or retried task's files are
         # discarded by Spark's commit protocol, so no row is stored twice.
         documents.select(*[F.lit(run_id).alias(f.name) if f.name == "run_id" else F.col(f.name)
                            for f in DOCUMENTS],
                          F.date_format("created_at", "yyyy-MM").alias(MONTH)) \
-            .write.mode("append").partitionBy(MONTH).parquet(documents_dir)
+            .write.mode("append").partitionBy(MONTH).options(**WRITE_OPTIONS) \
+            .parquet(documents_dir)
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
-        for frame in (keys, prepared, raw):
+        for frame in (keys, prepared):
             frame.unpersist()
     result.n_in = sum(per_input.values())
     result.stored = by_status.get("new", 0)
@@ -172,30 +180,26 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         result.extra["sessions"] = write_sessions(spark, output, run_id, config)
 
 
-def _to_store(raw, keys, by_status: dict[str, int], kind: str):
-    """The raw rows pass 2 analyses: the new ones (rows pass 1 rejected drop out in pass 2)."""
+def _to_store(records, keys, by_status: dict[str, int], kind: str):
+    """The records pass 2 analyses: the new ones."""
     from pyspark.sql import functions as F
 
-    readable = raw.where(F.col(BAD).isNull())
     new = F.col("status") == "new"
     if kind == "chat":  # turns may have got their number and `<session>:<turn>` ID in dedup
-        return readable.join(keys.where(new).select(
-            F.col("seq").alias(SEQ), F.col("doc_id").alias(ASSIGNED_ID),
-            F.col("turn").alias(ASSIGNED_TURN)), SEQ)
+        return records.drop("doc_id", "turn").join(
+            keys.where(new).select("seq", "doc_id", "turn"), "seq")
     if by_status.get("new", 0) == sum(by_status.values()):
-        return readable
-    return readable.join(keys.where(~new).select(F.col("seq").alias(SEQ)), SEQ, "left_anti")
+        return records
+    return records.join(keys.where(~new).select("seq"), "seq", "left_anti")
 
 
-def _conflicts(raw, keys, inputs: dict[int, Input], config: Config, kind: str, run_id: str):
+def _conflicts(records, keys, config: Config, kind: str, run_id: str):
     """Rejects for IDs reused with other text; the excerpt is the cleaned, masked text, as
     locally (the clean stage runs on just these rows)."""
     from pyspark.sql import functions as F
 
-    rows = raw.join(keys.where(F.col("status") == "conflict").select(F.col("seq").alias(SEQ)),
-                    SEQ)
-    clean = functools.partial(analyze_partition, inputs=inputs, config=config, kind=kind,
-                              stage_names=("clean",))
+    rows = records.join(keys.where(F.col("status") == "conflict").select("seq"), "seq")
+    clean = functools.partial(analyze_partition, config=config, kind=kind, stage_names=("clean",))
     cleaned = rows.mapInArrow(clean, spark_schema(ANALYZED)).select(
         "seq", "source", "source_row", "text")
     return conflict_rejects(cleaned.join(keys.select("seq", "doc_id"), "seq"), run_id)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pyarrow as pa
 
 from textmine.analyze import INCOMING
+from textmine.records import RECORD_COLUMNS
 from textmine.spark.inputs import SRC
 
-# Pass 1 (prepare) emits, for every input row, either the keys dedup decides on (reason is
-# null) or a reject with its reason; so `in` is this frame's row count.
-KEY_FIELDS = [INCOMING.field(name) for name in ("seq", "doc_id", "source_hash", "session_id",
-                                                "turn", "source", "source_row")]
+# Pass 1 (prepare) emits, for every input row, either its canonical record (reason is null) or
+# a reject with its reason; so `in` is this frame's row count. It is the job's only cached
+# frame: dedup reads its keys, and pass 2 analyses its records without preparing them again.
 REJECT_FIELDS = ("reason", "detail", "excerpt")
-PREPARED = pa.schema(KEY_FIELDS + [pa.field(SRC, pa.int32())]
+RECORD_FIELDS = [INCOMING.field(name) if name in INCOMING.names else pa.field(name, pa.string())
+                 for name in RECORD_COLUMNS]  # text_raw is the one column stored under another name
+PREPARED = pa.schema(RECORD_FIELDS + [pa.field(SRC, pa.int32())]
                      + [pa.field(name, pa.string()) for name in REJECT_FIELDS])
 # Pass 2 (analyse) emits the local engine's analysed records.
 ANALYZED = INCOMING

@@ -1,8 +1,9 @@
 """What the executors' Python workers run: the local engine's own functions, batch by batch.
 
-Pass 1 runs `records.Preparer.prepare` (canonical records + rejects with reasons) and sends
-back only what dedup needs; pass 2 runs `analyze.analyze_batch` (prepare -> every stage) on
-the rows dedup kept, and its output is what documents/ stores.
+Pass 1 runs `records.Preparer.prepare` (canonical records + rejects with reasons) on raw rows;
+pass 2 runs the pipeline (`pipeline.process_batch`: clean/mask -> segment -> sentiment ->
+aspects -> …) on the records dedup kept, and its output is what documents/ stores. Together
+they are `analyze.analyze_batch`, split where the local engine deduplicates.
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from textmine.spark.inputs import BAD, SRC, Input
 from textmine.spark.schemas import ANALYZED, PREPARED
 
 FAIL_SWITCH = "TEXTMINE_SPARK_FAIL_FIRST_ATTEMPT"  # tests: a marker path; partition 0 fails once
-ASSIGNED_ID, ASSIGNED_TURN = "_doc_id", "_turn"  # chats: ID and turn that dedup gave a row
 
 
 def prepare_partition(batches, inputs: dict[int, Input]) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body of pass 1: RAW batches -> PREPARED batches (keys or rejects)."""
+    """mapInArrow body of pass 1: RAW batches -> PREPARED batches (records or rejects)."""
     with reraise_portable():
         for batch in batches:
             for inp, raw, bad in _raw_frames(batch, inputs):
@@ -43,16 +43,12 @@ def prepare_partition(batches, inputs: dict[int, Input]) -> Iterator[pa.RecordBa
                                          inp)
 
 
-def analyze_partition(batches, inputs: dict[int, Input], config: Config, kind: str,
-                      fail_marker: str | None = None,
+def analyze_partition(batches, config: Config, kind: str, fail_marker: str | None = None,
                       stage_names: tuple[str, ...] = DEFAULT_ORDER) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body of pass 2: RAW batches -> analysed records (ANALYZED batches).
-
-    Rows the preparer rejects drop out here as they did in pass 1 (counted there).
-    """
+    """mapInArrow body of pass 2: prepared records -> analysed records (ANALYZED batches)."""
     from pyspark import TaskContext
 
-    from textmine.analyze import analyze_batch
+    from textmine.pipeline import process_batch
     from textmine.spark.ship import executor_config
 
     config = executor_config(config)
@@ -60,11 +56,10 @@ def analyze_partition(batches, inputs: dict[int, Input], config: Config, kind: s
     inject = bool(fail_marker) and context.partitionId() == 0 and context.attemptNumber() == 0
     with reraise_portable():
         for number, batch in enumerate(batches):
-            for inp, raw, _bad in _raw_frames(batch, inputs):
-                table, _rejects = analyze_batch(raw, inp.preparer, config, kind, stage_names)
-                if ASSIGNED_ID in raw:
-                    table = _assigned_ids(table, raw)
-                yield from table.to_batches()
+            # Nullable integers (turn) come back as pandas' Int64, as the preparer makes them.
+            records = batch.to_pandas(types_mapper={pa.int32(): pd.Int64Dtype()}.get)
+            yield from to_arrow(process_batch(records, config, kind, stage_names),
+                                ANALYZED).to_batches()
             if inject and number == 0:
                 # The first batch is already with the writer: the retry must not leave those
                 # rows twice (Spark's commit protocol discards a failed attempt's files).
@@ -86,13 +81,3 @@ def _raw_frames(batch: pa.RecordBatch, inputs: dict[int, Input]):
 def _prepared(frame: pd.DataFrame, inp: Input) -> Iterator[pa.RecordBatch]:
     if len(frame):
         yield from to_arrow(frame.assign(**{SRC: inp.index}), PREPARED).to_batches()
-
-
-def _assigned_ids(table: pa.Table, raw: pd.DataFrame) -> pa.Table:
-    """Chat turns numbered in dedup get that turn and `<session>:<turn>` ID (matched by seq)."""
-    assigned = raw.set_index(SEQ).loc[table.column("seq").to_numpy()]
-    for name, column in (("doc_id", ASSIGNED_ID), ("turn", ASSIGNED_TURN)):
-        field = ANALYZED.field(name)
-        values = pa.array(assigned[column].tolist(), type=field.type, from_pandas=True)
-        table = table.set_column(ANALYZED.get_field_index(name), field, values)
-    return table
