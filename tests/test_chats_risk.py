@@ -47,6 +47,7 @@ def test_documented_reference_points() -> None:
     ("repeated_questions", 1, 0),
     ("unanswered", True, False),
     ("n_customer_turns", 6, 2),
+    ("closed", False, True),
 ])
 def test_each_signal_moves_risk_the_expected_way(signal: str, worse, better) -> None:
     assert risk(**{signal: worse}) > risk(**{signal: better})

@@ -14,7 +14,7 @@ from textmine.errors import TextmineError
 
 SET_FILES = ("stopwords", "filler", "negations", "contrast", "unresolved")
 WEIGHT_FILES = ("sentiment", "degree")
-KEYED_FILES = ("aspects", "complaint", "escalation", "roles")
+KEYED_FILES = ("aspects", "complaint", "escalation", "roles", "closing")
 ALL_FILES = ("userdict", "synonyms", *SET_FILES, *WEIGHT_FILES, *KEYED_FILES)
 
 
@@ -88,6 +88,7 @@ class Lexicons:
     complaint: dict[str, list[str]]
     escalation: dict[str, list[str]]
     roles: dict[str, list[str]]
+    closing: dict[str, list[str]]
     manifest: dict[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     digest: str = ""

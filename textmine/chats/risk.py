@@ -40,7 +40,7 @@ HANDOFF_CATEGORIES = frozenset({HANDOFF})  # asking for a human is a weaker sign
 WEIGHTS = {
     "base": -1.0, "end": 1.5, "mean": 0.8, "min": 0.4, "decline": 0.75, "unresolved": 1.0,
     "unresolved_at_end": 0.75, "repeated": 0.75, "unanswered": 1.0, "threat": 2.0,
-    "handoff": 1.0, "opening_only": 0.5, "effort": 0.4,
+    "handoff": 1.0, "opening_only": 0.5, "effort": 0.4, "closed": -1.5,
 }
 
 
@@ -87,11 +87,13 @@ def session_risk(sessions: pd.DataFrame, weights: dict[str, float] | None = None
         else sessions["escalation_reasons"]
     escalation = escalation_points(sessions["escalation_reasons"], late, w)
     effort = np.clip((n_cust - 2) / 4, 0, 1)
+    closed = (sessions["closed"].fillna(False).to_numpy(dtype=bool) if "closed" in sessions
+              else np.zeros(len(sessions), dtype=bool))
 
     z = (w["base"] + w["end"] * (1 - 2 * s_end) + w["mean"] * (1 - 2 * s_mean)
          + w["min"] * (1 - 2 * s_min) + w["decline"] * decline + w["unresolved"] * unresolved
          + w["unresolved_at_end"] * at_end + w["repeated"] * repeated
-         + w["unanswered"] * unanswered * (1 - s_end) + escalation + w["effort"] * effort)
+         + w["unanswered"] * unanswered * (1 - s_end) + escalation + w["effort"] * effort + w["closed"] * closed)
     risk = 1 / (1 + np.exp(-z))  # NaN wherever the customer never spoke (no sentiment)
 
     reasons = []
@@ -111,5 +113,7 @@ def session_risk(sessions: pd.DataFrame, weights: dict[str, float] | None = None
             r.append("unanswered")
         if escalation[i] > 0:
             r.append("escalated")
+        if closed[i]:
+            r.append("closed")
         reasons.append(r)
     return pd.DataFrame({"risk": risk, "risk_reasons": reasons}, index=sessions.index)

@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from textmine.chats.risk import BAD_ENDING, session_risk
+from textmine.chats.signals import QUESTION
 from textmine.errors import TextmineError
 from textmine.lexicons import Lexicons
 from textmine.schema import register_table
@@ -19,7 +20,6 @@ SHARED_KEYWORDS = 2  # without a shared aspect/topic/order/product, this many sh
 # A last customer message "needs an answer" when it is negative (sentiment below this), a
 # question, unresolved or an escalation; a closing 好的谢谢 left unanswered is a normal ending.
 NEEDS_ANSWER_BELOW = 0.4
-QUESTION = r"[?？]|[吗呢么嘛][\s!！~。.]*$|怎么|为什么|为啥|什么时候|多久|能不能|可不可以|是不是|有没有|哪里|几天"
 
 SESSIONS = pa.schema([
     ("session_id", pa.string()),
@@ -38,6 +38,7 @@ SESSIONS = pa.schema([
     ("sentiment_min", pa.float64()),
     ("sentiment_mean", pa.float64()),
     ("sentiment_trend", pa.float64()),
+    ("closed", pa.bool_()),
     ("escalated", pa.bool_()),
     ("escalation_reasons", pa.list_(pa.string())),
     ("unresolved_turns", pa.int32()),
@@ -66,7 +67,7 @@ register_table("sessions", SESSIONS)
 _TURNS_SQL = """
 CREATE OR REPLACE TEMP TABLE _turns AS
 SELECT session_id, customer_id, channel, product, order_id, role, created_at, sentiment,
-       escalation, unresolved, topic_id, is_customer,
+       escalation, unresolved, turn_act, topic_id, is_customer,
        CASE WHEN is_customer THEN regexp_matches(coalesce(text, ''), ?) ELSE false END
            AS question,
        row_number() OVER (PARTITION BY session_id ORDER BY turn NULLS LAST, created_at, doc_id)
@@ -110,15 +111,21 @@ WITH replies AS (
 ), mood AS (
     SELECT session_id,
            first(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL) AS sentiment_start,
-           last(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL) AS sentiment_end,
+           -- the last mood the customer expressed: a closing 是的 or an order number says none
+           coalesce(last(sentiment ORDER BY k) FILTER (WHERE turn_act IN ('opinion', 'closing', 'resigned')
+                                                       AND sentiment IS NOT NULL),
+                    last(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL))
+               AS sentiment_end,
+           coalesce(last(turn_act ORDER BY k) = 'closing', false) AS closed,
            min(sentiment) AS sentiment_min, avg(sentiment) AS sentiment_mean,
            CASE WHEN count(sentiment) > 1 THEN regr_slope(sentiment, k) END AS sentiment_trend,
            count(*) FILTER (WHERE unresolved) AS unresolved_turns,
            coalesce(last(unresolved ORDER BY k), false) AS unresolved_at_end,
-           coalesce(last(sentiment ORDER BY k) < ?, false)
+           coalesce(last(turn_act ORDER BY k), '') <> 'closing' AND (
+               coalesce(last(sentiment ORDER BY k) < ?, false)
                OR coalesce(last(question ORDER BY k), false)
                OR coalesce(last(unresolved ORDER BY k), false)
-               OR last(escalation ORDER BY k) IS NOT NULL AS needs_answer,
+               OR last(escalation ORDER BY k) IS NOT NULL) AS needs_answer,
            list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL)))
                AS escalation_reasons,
            list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL
@@ -179,7 +186,7 @@ WITH replies AS (
 SELECT b.session_id, b.customer_id, b.channel, b.product, b.n_turns, b.n_customer_turns,
        b.n_agent_turns, b.n_bot_turns, b.started_at, b.ended_at, f.first_response_s,
        m.sentiment_start, m.sentiment_end, m.sentiment_min, m.sentiment_mean,
-       m.sentiment_trend,
+       m.sentiment_trend, coalesce(m.closed, false) AS closed,
        coalesce(len(m.escalation_reasons) > 0, false) AS escalated,
        m.escalation_reasons, m.late_escalation_reasons,
        coalesce(m.unresolved_turns, 0) AS unresolved_turns,
@@ -237,7 +244,7 @@ def _lexicon_tables(ws: Workspace, lexicons: Lexicons) -> None:
 
 
 RISK_INPUTS = ("session_id", "sentiment_end", "sentiment_mean", "sentiment_min",
-               "sentiment_trend", "n_customer_turns", "unresolved_turns", "unresolved_at_end",
+               "sentiment_trend", "closed", "n_customer_turns", "unresolved_turns", "unresolved_at_end",
                "repeated_questions", "unanswered", "escalation_reasons", "late_escalation_reasons")
 
 
