@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from textmine.lexicons import Lexicons
@@ -33,6 +34,11 @@ class AspectFinder:
         self.scorer = scorer or LexiconScorer(lexicons)
         self.aspect_of = lexicons.aspect_of
         self._aspect = _AspectOf(self.aspect_of)
+        # The batch path: aspect code per id of the scorer's vocabulary (0: none).
+        self._names = [""]
+        self._code_of = {"": 0}
+        self._codes = np.zeros(0, np.int64)
+        self._proba: dict[float, float] = {}
 
     def find(self, words: list[str]) -> list[dict]:
         """[{aspect, polarity, score, evidence}] in text order; one entry per aspect and clause.
@@ -67,6 +73,61 @@ class AspectFinder:
                        for a in named)
         return out
 
+    def find_batch(self, docs: list) -> list[list[dict]]:
+        """`find` for each `_words` list of a batch (None or empty: []), from the clauses the
+        scorer keeps for the batch: aspect words are located with numpy, and dicts are built
+        only for the clauses that name an aspect."""
+        clauses = self.scorer.clause_batch(docs)
+        out: list[list[dict]] = [[] for _ in docs]
+        codes = self._aspect_codes()[clauses.ids]
+        at = np.flatnonzero(codes)
+        ends = clauses.end
+        if not len(at) or not len(ends):
+            return out
+        # The clause holding each aspect word (none for punctuation between clauses).
+        clause = np.searchsorted(ends, at, "right")
+        inside = clause < len(ends)
+        inside[inside] = clauses.start[clause[inside]] <= at[inside]
+        clause, code = clause[inside], codes[at[inside]]
+        # Each aspect once per clause, in text order.
+        first = np.unique(clause * len(self._names) + code, return_index=True)[1]
+        first.sort()
+        clause, code = clause[first], code[first]
+        words, names, proba = clauses.words, self._names, self._proba
+        last, entry, doc_of = -1, None, clauses.doc
+        for c, a, d, score, start, end in zip(
+                clause.tolist(), code.tolist(), doc_of[clause].tolist(),
+                clauses.score[clause].tolist(), clauses.start[clause].tolist(),
+                ends[clause].tolist(), strict=True):
+            if c != last:
+                last = c
+                p = proba.get(score)
+                if p is None:
+                    if len(proba) > 100_000:  # scores repeat: keep the memo small
+                        proba.clear()
+                    p = proba[score] = round(self.scorer.clause_proba(score), 4)
+                entry = ("positive" if score > 0 else "negative" if score < 0 else "neutral",
+                         p, "".join(words[start:end]).strip())
+            out[d].append({"aspect": names[a], "polarity": entry[0], "score": entry[1],
+                           "evidence": entry[2]})
+        return out
+
+    def _aspect_codes(self) -> np.ndarray:
+        """Aspect code per vocabulary id, filled in for the words the scorer added since."""
+        words, done = self.scorer.vocab.words, len(self._codes)
+        if len(words) > done:
+            names, code_of = self._names, self._code_of
+            new = []
+            for w in words[done:]:
+                aspect = self._aspect[w] if w else ""
+                code = code_of.get(aspect)
+                if code is None:
+                    code = code_of[aspect] = len(names)
+                    names.append(aspect)
+                new.append(code)
+            self._codes = np.concatenate([self._codes, np.array(new, np.int64)])
+        return self._codes
+
 
 def aspect_finder(resources: Resources) -> AspectFinder:
     """The process's AspectFinder for these resources (built once, kept in `resources.extra`)."""
@@ -82,9 +143,9 @@ def aspect_finder(resources: Resources) -> AspectFinder:
 
 def aspects_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     """_words -> aspects (list of {aspect, polarity, score, evidence} per document)."""
-    find = aspect_finder(resources).find
-    batch = batch.copy()
-    batch["aspects"] = [find(w) if w is not None and len(w) else [] for w in batch["_words"]]
+    finder = aspect_finder(resources)
+    batch = batch.copy(deep=False)  # stages add columns; the rows are not modified
+    batch["aspects"] = finder.find_batch(batch["_words"].tolist())
     return batch
 
 
