@@ -13,11 +13,14 @@ storing and the sessions table. Benchmarks print; they never assert.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -71,22 +74,77 @@ def run(path: Path, workspace: Path, workers: int) -> dict:
     from textmine.analyze import analyze
     from textmine.config import Config
 
-    t0, cpu0 = time.perf_counter(), cpu_seconds()
-    result = analyze([path], kind="chats", config=Config(workspace=str(workspace), workers=workers))
-    seconds, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    t0 = time.perf_counter()
+    with TreeCPU() as tree:
+        result = analyze([path], kind="chats",
+                         config=Config(workspace=str(workspace), workers=workers))
+    seconds, cpu = time.perf_counter() - t0, tree.seconds()
     return {"in": result.n_in, "stored": result.stored, "rejected": result.rejected,
             "sessions": result.extra["sessions"]["sessions"], "seconds": seconds,
-            "turns_per_s": result.n_in / seconds, "cpu_s": cpu}
+            "turns_per_s": result.n_in / seconds, "cpu_s": cpu, "main_cpu_s": tree.own}
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and its finished workers (the pool is shut down per run).
+class TreeCPU:
+    """CPU seconds used during the block by this process and every descendant.
 
-    On a shared machine wall time mostly measures the neighbours; CPU time does not.
+    Workers fork from a fork server, so getrusage(RUSAGE_CHILDREN) does not see them: /proc is
+    sampled 10x a second (a worker's last < 0.1 s before it exits can be missed). On a shared
+    machine wall time mostly measures the neighbours; CPU time does not.
     """
+
+    def __init__(self) -> None:
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeCPU:
+        self.start = _tree_cpu()  # the fork server of an earlier run keeps its CPU time
+        self.own0 = _own_cpu()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self.own = _own_cpu() - self.own0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self._sample()
+
+    def _sample(self) -> None:
+        for pid, cpu in _tree_cpu().items():
+            self.last[pid] = max(self.last.get(pid, 0.0), cpu)
+
+    def seconds(self) -> float:
+        me = os.getpid()
+        return self.own + sum(cpu - self.start.get(pid, 0.0)
+                              for pid, cpu in self.last.items() if pid != me)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _own_cpu() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime
+
+
+def _tree_cpu() -> dict[int, float]:
+    """utime + stime (seconds) of this process and its descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out, todo = {}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):  # the process ended meanwhile
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
 
 
 def sessions_only(workspace: Path) -> float:
@@ -156,6 +214,7 @@ def main() -> None:
     dialogues, origin = source_dialogues()
     data = repeat_dialogues(dialogues, args.turns)
     print(f"command: python benchmarks/bench_chats.py {' '.join(sys.argv[1:])}".rstrip())
+    print("load average (1, 5, 15 min) at start: " + load_average())
     chars = [len("".join(t["utterances"])) for d in data for t in d["turns"]]
     print(f"data: {origin}, {len(data):,} dialogues, {len(chars):,} turns "
           f"({sum(chars) / len(chars):.0f} characters on average), workers={args.workers}")
@@ -175,9 +234,12 @@ def main() -> None:
                   f"{figures['seconds']:.1f} s · {figures['turns_per_s']:,.0f} turns/s end to end")
             print(f"      CPU {figures['cpu_s']:.1f} s = {figures['in'] / figures['cpu_s']:,.0f} "
                   f"turns per CPU-second (x{args.workers} cores if nothing else runs: "
-                  f"{args.workers * figures['in'] / figures['cpu_s']:,.0f} turns/s)")
+                  f"{args.workers * figures['in'] / figures['cpu_s']:,.0f} turns/s); "
+                  f"main process {figures['main_cpu_s']:.1f} s, workers and fork server "
+                  f"{figures['cpu_s'] - figures['main_cpu_s']:.1f} s")
             print(f"      sessions table alone (all sessions recomputed): "
                   f"{sessions_only(workspace):.2f} s")
+            print("      load average (1, 5, 15 min) after: " + load_average())
         if args.parts:
             sample = repeat_dialogues(dialogues, args.parts)
             path = tmp / "parts.json"

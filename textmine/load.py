@@ -43,6 +43,7 @@ class Source:
     encoding: str | None = None
     delimiter: str = ","
     columns: list[str] = field(default_factory=list)
+    parsed: object = field(default=None, repr=False)  # a JSON file's data, parsed once when sniffed
 
     @property
     def name(self) -> str:
@@ -142,7 +143,9 @@ class Source:
 
     # -- JSON --------------------------------------------------------------------------------
     def _json_batches(self, batch_size: int) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
-        data = _load_json(self.path, self.encoding)
+        data, self.parsed = self.parsed, None  # the parse done when sniffing serves one read
+        if data is None:
+            data = _load_json(self.path, self.encoding)
         records = data if isinstance(data, list) else [data]
         for offset in range(0, len(records), batch_size):
             rows, bad = [], []
@@ -227,6 +230,8 @@ def open_source(path: str | Path, encoding: str | None = None) -> Source:
         source.columns = _jsonl_columns(path, enc)
     elif fmt == "json":
         data = _load_json(path, enc)
+        if path.stat().st_size <= _KEEP_PARSED_BYTES:  # runs open all their files first
+            source.parsed = data
         records = data if isinstance(data, list) else [data]
         source.columns = _unique(list(dict.fromkeys(k for r in records[:1000] if isinstance(r, dict) for k in r)))
     return source
@@ -346,6 +351,9 @@ def _excel_columns(path: Path) -> list[str]:
         raise TextmineError("E008", str(exc).splitlines()[0][:200], where=path.name,
                             fix="Open it in Excel and save as .xlsx again.") from exc
     return _unique([str(c) for c in header.columns])
+
+
+_KEEP_PARSED_BYTES = 64 << 20  # a JSON file up to this size is parsed once, not twice
 
 
 def _load_json(path: Path, encoding: str | None) -> object:

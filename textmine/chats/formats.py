@@ -208,7 +208,8 @@ class DialogueSource(Source):
         turn_keys: dict[str, None] = {}
         self._parsed: list | None = None
         if self.format == "json":
-            data = _load_json(self.path, self.encoding)
+            data = inner.parsed if inner.parsed is not None else _load_json(self.path, self.encoding)
+            inner.parsed = None
             self._parsed = data if isinstance(data, list) else [data]
             sample = enumerate(self._parsed[:_SNIFF_ROWS], start=1)
         else:
@@ -240,7 +241,8 @@ class DialogueSource(Source):
                         yield number, UnreadableRow(number, f"line {number}: invalid JSON ({exc})"[:200])
 
     def batches(self, batch_size: int = 5000) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
-        rows: list[dict] = []
+        blocks: list[tuple[int, dict[str, object]]] = []  # (turns, column -> list or one value)
+        n = 0
         bad: list[UnreadableRow] = []
         for row, item in self._dialogues():
             if isinstance(item, UnreadableRow):
@@ -250,19 +252,68 @@ class DialogueSource(Source):
             elif not isinstance(item.get(self.turns_key), list):
                 bad.append(UnreadableRow(row, f"dialogue has no list of {self.turns_key}"))
             else:
-                base = {self._rename.get(k, k): _cell_to_str(v)
-                        for k, v in item.items() if k != self.turns_key}
-                base[ROW] = row
-                turns = item[self.turns_key]
-                if not turns:  # counted: one row that becomes an empty_text reject
-                    rows.append({**base, TEXT: None})
-                for i, turn in enumerate(turns, start=1):
-                    rows.append({**base, **_turn_fields(turn), TURN: str(i)})
-            if len(rows) >= batch_size:
-                yield pd.DataFrame(rows, columns=self.columns + [ROW]).astype(object), bad
-                rows, bad = [], []
-        if rows or bad:
-            yield pd.DataFrame(rows, columns=self.columns + [ROW]).astype(object), bad
+                block = self._block(row, item)
+                blocks.append(block)
+                n += block[0]
+            if n >= batch_size:
+                yield self._frame(blocks), bad
+                blocks, bad, n = [], [], 0
+        if blocks or bad:
+            yield self._frame(blocks), bad
+
+    def _block(self, row: int, item: dict) -> tuple[int, dict[str, object]]:
+        """One dialogue's rows as columns: session values once, turn values as lists."""
+        block: dict[str, object] = {self._rename.get(k, k): _cell_to_str(v)
+                                    for k, v in item.items() if k != self.turns_key}
+        block[ROW] = row
+        turns = item[self.turns_key]
+        if not turns:  # counted: one row that becomes an empty_text reject
+            block[TEXT] = None
+            return 1, block
+        n = len(turns)
+        block[TURN] = _TURN_LABELS[:n] if n <= len(_TURN_LABELS) else [str(i) for i in range(1, n + 1)]
+        plain = [_plain_turn(t) for t in turns]
+        if all(p is not None for p in plain):  # the usual turn: only a sender and utterances
+            block[ROLE] = [p[0] for p in plain]
+            block[TEXT] = [p[1] for p in plain]
+            return n, block
+        fields = [_turn_fields(t) for t in turns]
+        for key in dict.fromkeys(k for f in fields for k in f):
+            block[key] = [f.get(key) for f in fields]
+        return n, block
+
+    def _frame(self, blocks: list[tuple[int, dict[str, object]]]) -> pd.DataFrame:
+        columns = self.columns + [ROW]
+        data: dict[str, list] = {c: [] for c in columns}
+        for n, block in blocks:
+            for c in columns:
+                value = block.get(c)
+                if isinstance(value, list):
+                    data[c].extend(value)
+                else:
+                    data[c].extend([value] * n)
+        return pd.DataFrame(data, columns=columns, dtype=object)
+
+
+_TURN_LABELS = [str(i) for i in range(1, 65)]
+
+
+def _plain_turn(turn: object) -> tuple[str | None, str | None] | None:
+    """(role, text) of a turn holding only a sender and a list of string utterances, else None
+    (`_turn_fields` reads the others)."""
+    if type(turn) is not dict or len(turn) != 2:
+        return None
+    sender, utterances = turn.get("sender", _MISSING), turn.get("utterances", _MISSING)
+    if sender is _MISSING or type(utterances) is not list:
+        return None
+    try:
+        text = "\n".join(filter(None, map(str.strip, utterances))) or None
+    except TypeError:  # a number or null among the utterances
+        return None
+    return (None if sender is None else str(sender)), text
+
+
+_MISSING = object()
 
 
 def _turn_fields(turn: object) -> dict[str, str | None]:

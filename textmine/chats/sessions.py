@@ -86,6 +86,8 @@ WHERE kind = 'chat' AND session_id IN (SELECT session_id FROM _touched)
   AND coalesce(role, 'customer') NOT IN ('agent', 'bot', 'system')
 """
 
+# first(x ORDER BY k) / last(x ORDER BY k) are written arg_min/arg_max({'v': x}, k).v: the same
+# value (NULL included, which a bare arg_max skips) without sorting every group.
 _SESSIONS_SQL = """
 WITH replies AS (
     SELECT session_id, min(pos) FILTER (WHERE role IN ('agent', 'bot')) AS first_reply_pos
@@ -103,29 +105,30 @@ WITH replies AS (
            count(*) FILTER (WHERE role = 'agent') AS n_agent_turns,
            count(*) FILTER (WHERE role = 'bot') AS n_bot_turns,
            min(created_at) AS started_at,
-           last(created_at ORDER BY pos) AS ended_at,
-           last(role ORDER BY pos) AS last_role,
+           arg_max({'v': created_at}, pos).v AS ended_at,
+           arg_max({'v': role}, pos).v AS last_role,
            max(pos) FILTER (WHERE is_customer) AS last_customer_pos,
            max(pos) FILTER (WHERE role IN ('agent', 'bot')) AS last_reply_pos
     FROM _turns GROUP BY session_id
 ), mood AS (
     SELECT session_id,
-           first(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL) AS sentiment_start,
+           (arg_min({'v': sentiment}, k) FILTER (WHERE sentiment IS NOT NULL)).v AS sentiment_start,
            -- the last mood the customer expressed: a closing 是的 or an order number says none
-           coalesce(last(sentiment ORDER BY k) FILTER (WHERE turn_act IN ('opinion', 'closing', 'resigned')
-                                                       AND sentiment IS NOT NULL),
-                    last(sentiment ORDER BY k) FILTER (WHERE sentiment IS NOT NULL))
+           coalesce((arg_max({'v': sentiment}, k)
+                     FILTER (WHERE turn_act IN ('opinion', 'closing', 'resigned')
+                             AND sentiment IS NOT NULL)).v,
+                    (arg_max({'v': sentiment}, k) FILTER (WHERE sentiment IS NOT NULL)).v)
                AS sentiment_end,
-           coalesce(last(turn_act ORDER BY k) = 'closing', false) AS closed,
+           coalesce(arg_max({'v': turn_act}, k).v = 'closing', false) AS closed,
            min(sentiment) AS sentiment_min, avg(sentiment) AS sentiment_mean,
            CASE WHEN count(sentiment) > 1 THEN regr_slope(sentiment, k) END AS sentiment_trend,
            count(*) FILTER (WHERE unresolved) AS unresolved_turns,
-           coalesce(last(unresolved ORDER BY k), false) AS unresolved_at_end,
-           coalesce(last(turn_act ORDER BY k), '') <> 'closing' AND (
-               coalesce(last(sentiment ORDER BY k) < ?, false)
-               OR coalesce(last(question ORDER BY k), false)
-               OR coalesce(last(unresolved ORDER BY k), false)
-               OR last(escalation ORDER BY k) IS NOT NULL) AS needs_answer,
+           coalesce(arg_max({'v': unresolved}, k).v, false) AS unresolved_at_end,
+           coalesce(arg_max({'v': turn_act}, k).v, '') <> 'closing' AND (
+               coalesce(arg_max({'v': sentiment}, k).v < ?, false)
+               OR coalesce(arg_max({'v': question}, k).v, false)
+               OR coalesce(arg_max({'v': unresolved}, k).v, false)
+               OR arg_max({'v': escalation}, k).v IS NOT NULL) AS needs_answer,
            list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL)))
                AS escalation_reasons,
            list_distinct(flatten(list(escalation) FILTER (WHERE escalation IS NOT NULL
@@ -134,8 +137,8 @@ WITH replies AS (
     FROM cust GROUP BY session_id
 ), first_reply AS (
     SELECT c.session_id,
-           epoch(first(t.created_at ORDER BY t.pos)) - epoch(c.t0) AS first_response_s
-    FROM (SELECT session_id, min(pos) AS p0, first(created_at ORDER BY pos) AS t0
+           epoch(arg_min({'v': t.created_at}, t.pos).v) - epoch(c.t0) AS first_response_s
+    FROM (SELECT session_id, min(pos) AS p0, arg_min({'v': created_at}, pos).v AS t0
           FROM cust GROUP BY session_id) c
     JOIN _turns t ON t.session_id = c.session_id AND t.role = 'agent' AND t.pos > c.p0
     GROUP BY c.session_id, c.t0
