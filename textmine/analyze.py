@@ -20,13 +20,15 @@ import pyarrow as pa
 from textmine.columns import resolve_columns
 from textmine.config import Config
 from textmine.errors import TextmineError
+from textmine.ledger import RunLedger
 from textmine.lexicons import load_lexicons
 from textmine.load import Source, open_source
 from textmine.pipeline import DEFAULT_ORDER, _ensure_stage_modules, process_batch
 from textmine.records import KINDS, SEQ, Preparer
-from textmine.schema import DOCUMENTS, duck_type, to_arrow
+from textmine.schema import DOCUMENTS, to_arrow
 from textmine.warm import WARM_CONFIG_ENV
 from textmine.workspace import Workspace, open_workspace
+from textmine.writer import DocumentWriter
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -115,8 +117,10 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
         for hook in PRE_RUN:
             config = hook(ws, config, kind)
         with ws.transaction():
-            _stage_incoming(ws, sources, kind, config, lexicons.role_of, run_id, result, progress)
-            _classify(ws, run_id, result)
+            ledger = RunLedger(run_id)
+            _stage_incoming(ws, sources, kind, config, lexicons.role_of, ledger, result,
+                            progress)
+            result.stored, result.duplicates = ledger.settle(ws)
             for hook in POST_RUN:
                 result.extra.update(hook(ws, run_id, kind, config) or {})
             result.rejected_by_reason = dict(ws.con.execute(
@@ -150,115 +154,65 @@ def analyze_batch(raw: pd.DataFrame, preparer: Preparer, config: Config, kind: s
 
 
 def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
-                    role_of: dict[str, str], run_id: str, result: RunResult,
+                    role_of: dict[str, str], ledger: RunLedger, result: RunResult,
                     progress: Progress | None) -> None:
-    """Phase 1: every input row becomes an analysed incoming record or a reject.
+    """Phase 1: every input row becomes a stored document, a repeat of one, or a reject.
 
     The main process reads and stores; workers prepare and analyse whole batches (Arrow
-    tables travel back cheaply). Deduplication waits for phase 2, so it is one SQL join.
+    tables travel back cheaply). Batches are stored as they come back, in input order, so
+    DuckDB compresses row groups while the workers are still busy; rows whose ID an earlier run
+    stored are sorted out in phase 2 (`RunLedger.settle`, one join).
     """
-    cols = ", ".join(f'"{f.name}" {duck_type(f.type)}' for f in INCOMING)
-    ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _incoming ({cols})")
     seq = 0
     pool: ProcessPoolExecutor | None = None
     pending: list[Future] = []
     done = 0
     eager = _large(sources, config)
+    run_id = ledger.run_id
+    run_column = pa.field("run_id", pa.string())
 
     def store(table: pa.Table, rejects: pd.DataFrame) -> None:
         nonlocal done
-        if table.num_rows:
-            ws.con.register("_batch", table)
-            ws.con.execute("INSERT INTO _incoming SELECT * FROM _batch")
-            ws.con.unregister("_batch")
-        if len(rejects):
-            ws.insert("rejects", rejects.assign(run_id=run_id))
         done += table.num_rows + len(rejects)
+        if table.num_rows:
+            table = ledger.admit(table).drop_columns(["seq"])
+            writer.documents(table.append_column(
+                run_column, pa.array([run_id] * table.num_rows, pa.string())))
+        if len(rejects):
+            writer.rejects(rejects.assign(run_id=run_id))
         if progress:
             progress("analyze", done, 0)
 
     try:
-        for source, colmap in sources:
-            preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
-                                role_of)
-            n_source = 0
-            for raw, bad in source.batches(config.batch_size):
-                n_source += len(raw) + len(bad)
-                raw[SEQ] = range(seq, seq + len(raw))
-                seq += len(raw)
-                if bad:
-                    store(pa.table({}), preparer.unreadable(bad))
-                if not len(raw):
-                    continue
-                if pool is None and config.workers > 1 and (eager or seq > 2 * config.batch_size):
-                    pool = _start_pool(config)
-                if pool is None:
-                    store(*analyze_batch(raw, preparer, config, kind))
-                    continue
-                pending.append(pool.submit(analyze_batch, raw, preparer, config, kind))
-                while len(pending) > 2 * config.workers:
-                    store(*pending.pop(0).result())
-            result.n_in += n_source
-            result.sources.append({"source": source.name, "rows": n_source,
-                                   "columns": colmap.found()})
-        for future in pending:
-            store(*future.result())
+        with DocumentWriter(ws) as writer:
+            for source, colmap in sources:
+                preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
+                                    role_of)
+                n_source = 0
+                for raw, bad in source.batches(config.batch_size):
+                    n_source += len(raw) + len(bad)
+                    raw[SEQ] = range(seq, seq + len(raw))
+                    seq += len(raw)
+                    if bad:
+                        store(pa.table({}), preparer.unreadable(bad))
+                    if not len(raw):
+                        continue
+                    if pool is None and config.workers > 1 and (eager or seq > 2 * config.batch_size):
+                        pool = _start_pool(config)
+                    if pool is None:
+                        store(*analyze_batch(raw, preparer, config, kind))
+                        continue
+                    pending.append(pool.submit(analyze_batch, raw, preparer, config, kind))
+                    while len(pending) > 2 * config.workers:
+                        store(*pending.pop(0).result())
+                result.n_in += n_source
+                result.sources.append({"source": source.name, "rows": n_source,
+                                       "columns": colmap.found()})
+            for future in pending:
+                store(*future.result())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-
-
-def _classify(ws: Workspace, run_id: str, result: RunResult) -> None:
-    """Phase 2 (SQL): store new rows; count duplicates (same ID, same text); reject ID conflicts.
-
-    Decisions are made on a narrow key table (window functions over wide rows with token lists
-    are slow); the wide rows are touched once, by the final INSERT.
-    """
-    # Chats without turn/ID columns: number turns per session in input order, then derive IDs.
-    ws.con.execute("""
-        CREATE OR REPLACE TEMP TABLE _keys AS
-        WITH numbered AS (
-            SELECT seq, source_hash, doc_id AS given_id, session_id,
-                   coalesce(turn, CASE WHEN kind = 'chat' AND session_id IS NOT NULL THEN
-                       CAST(row_number() OVER (PARTITION BY session_id ORDER BY seq) AS INTEGER)
-                       END) AS turn
-            FROM _incoming
-        ), ided AS (
-            SELECT seq, source_hash, turn,
-                   coalesce(given_id, session_id || ':' || CAST(turn AS VARCHAR)) AS doc_id
-            FROM numbered
-        ), firsts AS (
-            SELECT *, first_value(source_hash) OVER w AS first_hash, row_number() OVER w AS nth
-            FROM ided WINDOW w AS (PARTITION BY doc_id ORDER BY seq)
-        )
-        SELECT f.seq, f.doc_id, f.turn, CASE
-            WHEN d.doc_id IS NOT NULL AND d.source_hash = f.source_hash THEN 'duplicate'
-            WHEN d.doc_id IS NOT NULL THEN 'conflict'
-            WHEN f.nth > 1 AND f.source_hash = f.first_hash THEN 'duplicate'
-            WHEN f.nth > 1 THEN 'conflict'
-            ELSE 'new' END AS status
-        FROM firsts f
-        LEFT JOIN (SELECT doc_id, any_value(source_hash) AS source_hash FROM documents
-                   GROUP BY doc_id) d USING (doc_id)
-    """)
-    ws.con.execute("""
-        INSERT INTO rejects BY NAME
-        SELECT ? AS run_id, i.source, i.source_row AS row, k.doc_id,
-               'duplicate_id_conflict' AS reason,
-               'ID ' || k.doc_id || ' was already used by a row with different text; '
-               || 'give the row its own ID or remove the duplicate' AS detail,
-               left(i.text, 120) AS excerpt
-        FROM _keys k JOIN _incoming i USING (seq) WHERE k.status = 'conflict'
-    """, [run_id])
-    result.duplicates = int(ws.con.execute(
-        "SELECT count(*) FROM _keys WHERE status = 'duplicate'").fetchall()[0][0])
-    result.stored = ws.con.execute("""
-        INSERT INTO documents BY NAME
-        SELECT i.* EXCLUDE (seq, doc_id, turn), k.doc_id, k.turn, ? AS run_id
-        FROM _incoming i JOIN _keys k USING (seq) WHERE k.status = 'new'
-    """, [run_id]).fetchall()[0][0]
-    ws.con.execute("DROP TABLE _keys")
-    ws.con.execute("DROP TABLE _incoming")
 
 
 def _large(sources: list, config: Config) -> bool:

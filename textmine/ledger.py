@@ -1,0 +1,143 @@
+"""Which analysed rows of a run are new documents: chat turn IDs, first occurrence wins.
+
+`RunLedger.admit` sees each batch in input order (the local engine stores batches in the order
+they were read), so the first row with an ID is the one kept, as if the whole input had been
+one table. Later rows with that ID are duplicates (same text hash) or conflicts (different
+text: rejected with a reason). Rows whose ID an earlier run stored are settled once, at the end
+of the run (`settle`), by one join against the workspace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+from textmine.workspace import Workspace
+
+CONFLICT = "duplicate_id_conflict"
+
+
+def conflict_detail(doc_id: str) -> str:
+    return (f"ID {doc_id} was already used by a row with different text; "
+            "give the row its own ID or remove the duplicate")
+
+
+@dataclass
+class _Repeat:
+    """A later row with an ID seen earlier in this run. Judged at the run's end: against an
+    earlier run's row with that ID when there is one (as every row is), else against the
+    run's first row with it."""
+
+    doc_id: str
+    digest: str
+    same_as_first: bool
+    source: str
+    row: int
+    excerpt: str
+
+
+@dataclass
+class RunLedger:
+    """IDs seen so far in this run (ID -> text hash), and chat turns numbered per session."""
+
+    run_id: str
+    seen: dict[str, str] = field(default_factory=dict)
+    turns: dict[str, int] = field(default_factory=dict)
+    repeats: list[_Repeat] = field(default_factory=list)
+
+    def admit(self, table: pa.Table) -> pa.Table:
+        """The rows of one analysed batch to store now (first occurrences of their IDs).
+
+        Chat turns without a turn column are numbered per session in input order, and turns
+        without an ID get `<session>:<turn>`, the same IDs however the input is batched.
+        """
+        kinds = table["kind"].to_pylist()
+        sessions = table["session_id"].to_pylist()
+        turns = table["turn"].to_pylist()
+        ids = table["doc_id"].to_pylist()
+        hashes = table["source_hash"].to_pylist()
+        keep: list[bool] = []
+        repeats: list[tuple[int, bool]] = []
+        seen, counters = self.seen, self.turns
+        for i, (kind, session, turn, doc_id, digest) in enumerate(
+                zip(kinds, sessions, turns, ids, hashes, strict=True)):
+            if kind == "chat" and session is not None:
+                n = counters[session] = counters.get(session, 0) + 1
+                if turn is None:
+                    turns[i] = turn = n
+                if doc_id is None:
+                    ids[i] = doc_id = f"{session}:{turn}"
+            first = seen.get(doc_id)
+            if first is None:
+                seen[doc_id] = digest
+                keep.append(True)
+            else:
+                keep.append(False)
+                repeats.append((i, first == digest))
+        table = (table.set_column(table.schema.get_field_index("doc_id"), "doc_id",
+                                  pa.array(ids, pa.string()))
+                 .set_column(table.schema.get_field_index("turn"), "turn",
+                             pa.array(turns, pa.int32())))
+        if repeats:
+            rows = table.take([i for i, _ in repeats]).select(
+                ["doc_id", "source_hash", "source", "source_row", "text"]).to_pylist()
+            self.repeats.extend(
+                _Repeat(r["doc_id"], r["source_hash"], same, r["source"], r["source_row"],
+                        (r["text"] or "")[:120])
+                for r, (_, same) in zip(rows, repeats, strict=True))
+        return table.filter(pa.array(keep, pa.bool_()))
+
+    def settle(self, ws: Workspace) -> tuple[int, int]:
+        """(stored, duplicates) once the run's batches are in: this run's rows whose ID an
+        earlier run stored are duplicates (same text) or conflicts (rejected) and are removed;
+        repeats within the run are judged. Conflicts go to `rejects`."""
+        con = ws.con
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _collisions AS
+            SELECT n.doc_id, n.source, n.source_row AS row, left(n.text, 120) AS excerpt,
+                   n.source_hash = o.source_hash AS same
+            FROM documents n JOIN documents o
+              ON o.doc_id = n.doc_id AND o.run_id IS DISTINCT FROM n.run_id
+            WHERE n.run_id = ?
+        """, [self.run_id])
+        duplicates = int(con.execute(
+            "SELECT count(*) FILTER (WHERE same) FROM _collisions").fetchall()[0][0])
+        con.execute("""
+            INSERT INTO rejects BY NAME
+            SELECT ? AS run_id, source, row, doc_id, ? AS reason,
+                   'ID ' || doc_id || ' was already used by a row with different text; '
+                   || 'give the row its own ID or remove the duplicate' AS detail, excerpt
+            FROM _collisions WHERE NOT same
+        """, [self.run_id, CONFLICT])
+        con.execute("DELETE FROM documents WHERE run_id = ? AND doc_id IN "
+                    "(SELECT doc_id FROM _collisions)", [self.run_id])
+        con.execute("DROP TABLE _collisions")
+        duplicates += self._judge_repeats(ws)
+        stored = int(con.execute("SELECT count(*) FROM documents WHERE run_id = ?",
+                                 [self.run_id]).fetchall()[0][0])
+        return stored, duplicates
+
+    def _judge_repeats(self, ws: Workspace) -> int:
+        """Count the duplicates among the repeats; reject the conflicts."""
+        if not self.repeats:
+            return 0
+        ids = pa.table({"doc_id": sorted({r.doc_id for r in self.repeats})})
+        ws.con.register("_repeat_ids", ids)
+        try:
+            earlier = dict(ws.con.execute(
+                "SELECT d.doc_id, d.source_hash FROM documents d JOIN _repeat_ids USING (doc_id) "
+                "WHERE d.run_id IS DISTINCT FROM ?", [self.run_id]).fetchall())
+        finally:
+            ws.con.unregister("_repeat_ids")
+        conflicts = [r for r in self.repeats
+                     if (r.digest != earlier[r.doc_id] if r.doc_id in earlier
+                         else not r.same_as_first)]
+        if conflicts:
+            ws.insert("rejects", pd.DataFrame({
+                "run_id": self.run_id, "source": [r.source for r in conflicts],
+                "row": [r.row for r in conflicts], "doc_id": [r.doc_id for r in conflicts],
+                "reason": CONFLICT, "detail": [conflict_detail(r.doc_id) for r in conflicts],
+                "excerpt": [r.excerpt for r in conflicts]}))
+        return len(self.repeats) - len(conflicts)
