@@ -20,11 +20,14 @@ class _AspectOf(dict):
         self.longest = max(map(len, aspect_of), default=0)
 
     def __missing__(self, word: str) -> str:
-        longest = min(len(word) - 1, self.longest)
-        found = next((self.aspect_of[word[:k]] for k in range(longest, 1, -1)
-                      if word[:k] in self.aspect_of), "")
-        self[word] = found
+        found = self[word] = self.by_prefix(word)
         return found
+
+    def by_prefix(self, word: str) -> str:
+        """The aspect of the longest taxonomy word (2+ characters) that starts `word`."""
+        longest = min(len(word) - 1, self.longest)
+        return next((self.aspect_of[word[:k]] for k in range(longest, 1, -1)
+                     if word[:k] in self.aspect_of), "")
 
 
 class AspectFinder:
@@ -116,10 +119,11 @@ class AspectFinder:
         """Aspect code per vocabulary id, filled in for the words the scorer added since."""
         words, done = self.scorer.vocab.words, len(self._codes)
         if len(words) > done:
-            names, code_of = self._names, self._code_of
+            names, code_of, aspect_of = self._names, self._code_of, self.aspect_of
+            by_prefix = self._aspect.by_prefix
             new = []
             for w in words[done:]:
-                aspect = self._aspect[w] if w else ""
+                aspect = aspect_of.get(w) or (by_prefix(w) if len(w) > 2 else "")
                 code = code_of.get(aspect)
                 if code is None:
                     code = code_of[aspect] = len(names)

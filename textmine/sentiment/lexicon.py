@@ -12,6 +12,10 @@ Rules, in the order a clause is read (a clause ends at , 。 ! ? ; ~ … or a sp
   and the clauses before it in the sentence 0.5x; a 虽然/尽管 clause counts 0.5x.
 The document score is the sum of clause scores; P(positive) = sigmoid(a * score + b) with a
 and b fitted on labeled reviews (see `CALIBRATION`).
+
+`LexiconScorer.spans` reads one document word by word: it is the rules' readable statement.
+Batches go through `clause_batch`, which computes the same clauses for all documents at once
+with numpy (tests/test_lexicon_batch.py checks the two agree, on corpora and random text).
 """
 
 from __future__ import annotations
@@ -59,11 +63,14 @@ class _Roles(dict):
         self.weights = weights
 
     def __missing__(self, word: str) -> tuple[int, float, bool] | None:
-        rest = word[1:]
-        role = ((_GLUED, self.weights[rest], False)
-                if len(word) > 1 and word[0] in NEGATION_CHARS and rest in self.weights else None)
-        self[word] = role
+        role = self[word] = self.glued(word)
         return role
+
+    def glued(self, word: str) -> tuple[int, float, bool] | None:
+        """The role of a word not in the table: a negated opinion (不差) or none."""
+        rest = word[1:]
+        return ((_GLUED, self.weights[rest], False)
+                if len(word) > 1 and word[0] in NEGATION_CHARS and rest in self.weights else None)
 
 
 class _Vocabulary(dict):
@@ -106,15 +113,17 @@ class _Vocabulary(dict):
                 grown = np.full(size, _NONE, old.dtype) if name == "kind" else np.zeros(size, old.dtype)
                 grown[:len(old)] = old
                 setattr(self, name, grown)
-        at = slice(self.filled, len(self.words))
-        roles = [self.table[w] or (_NONE, 0.0, False) for w in new]
-        self.kind[at] = [r[0] for r in roles]
-        self.value[at] = [r[1] for r in roles]
-        self.prefix[at] = [r[2] for r in roles]
-        self.soft[at] = [w in SOFT_NEGATIONS for w in new]
-        self.split[at] = [w in SPLIT_CONTRAST for w in new]
-        self.exclaim[at] = [w in ("!", "！") for w in new]
-        self.inner[at] = [w in self.parts for w in new]
+        table, parts = self.table, self.parts
+        kind, value, prefix = self.kind, self.value, self.prefix
+        for i, w in enumerate(new, self.filled):
+            if w in parts:
+                self.inner[i] = True
+            role = table.get(w) or table.glued(w)  # most new words have no role
+            if role is not None:
+                kind[i], value[i], prefix[i] = role
+                self.soft[i] = w in SOFT_NEGATIONS
+                self.split[i] = w in SPLIT_CONTRAST
+                self.exclaim[i] = w in ("!", "！")
         self.filled = len(self.words)
         return self
 
