@@ -165,6 +165,7 @@ def part_costs(path: Path, workspace: Path) -> dict[str, float]:
     """CPU seconds per part of one in-process run (workers=1): each stage, prepare, sessions …"""
     import textmine.analyze as engine
     import textmine.chats as chats
+    import textmine.ledger as ledger
     import textmine.pipeline as pipeline
     import textmine.records as records
     from textmine.config import Config
@@ -183,21 +184,21 @@ def part_costs(path: Path, workspace: Path) -> dict[str, float]:
     pipeline._ensure_stage_modules()
     resources = pipeline.resources_for(Config())
     _ = resources.segmenter, resources.sentiment_model  # loading is not part of the run
-    saved = (dict(pipeline.STAGES), records.Preparer.prepare, engine._classify,
+    saved = (dict(pipeline.STAGES), records.Preparer.prepare, ledger.RunLedger.settle,
              chats.refresh_sessions)
     try:
         for name, stage in saved[0].items():
             pipeline.STAGES[name] = pipeline.Stage(stage.name, stage.requires, stage.assigns,
                                                    timed(stage.func, name), stage.kinds)
         records.Preparer.prepare = timed(records.Preparer.prepare, "prepare")
-        engine._classify = timed(engine._classify, "classify")
+        ledger.RunLedger.settle = timed(ledger.RunLedger.settle, "settle")
         chats.refresh_sessions = timed(chats.refresh_sessions, "sessions")
         t0 = time.process_time()
         engine.analyze([path], kind="chats", config=Config(workspace=str(workspace), workers=1))
         costs["total"] = time.process_time() - t0
     finally:
         pipeline.STAGES.update(saved[0])
-        records.Preparer.prepare, engine._classify, chats.refresh_sessions = saved[1:]
+        records.Preparer.prepare, ledger.RunLedger.settle, chats.refresh_sessions = saved[1:]
     return costs
 
 
