@@ -30,26 +30,104 @@ def _bow_corpus(counts: sparse.csr_matrix) -> list[list[tuple[int, float]]]:
             for a, b in zip(indptr[:-1], indptr[1:], strict=True)]
 
 
+def _vector_lda_class():
+    """gensim `LdaModel` whose E-step handles a whole chunk at once (imported lazily)."""
+    from gensim.matutils import dirichlet_expectation
+    from gensim.models import LdaModel
+
+    class VectorLda(LdaModel):
+        """gensim's updates and per-document stopping rule, vectorised over the chunk.
+
+        gensim loops over documents in Python, which dominates the time on 5–10-word reviews;
+        this computes the same fixed point (checked against `LdaModel.inference`: largest
+        difference of lambda 1e-5 of its scale, float32 rounding) several times faster.
+        """
+
+        def inference(self, chunk, collect_sstats=False):
+            chunk = list(chunk)
+            n, dtype = len(chunk), self.dtype
+            gamma = self.random_state.gamma(100., 1. / 100., (n, self.num_topics)).astype(dtype)
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum([len(doc) for doc in chunk], out=indptr[1:])
+            cols = np.fromiter((i for doc in chunk for i, _ in doc), np.int64, indptr[-1])
+            cts = np.fromiter((c for doc in chunk for _, c in doc), dtype, indptr[-1])
+            rows = np.repeat(np.arange(n), np.diff(indptr))
+            # Sums each document's nonzeros: gather @ (nnz × K) is the per-document dot product.
+            gather = sparse.csr_matrix((np.ones(len(cols), dtype), np.arange(len(cols)), indptr),
+                                       shape=(n, len(cols)))
+            beta_nz = self.expElogbeta[:, cols].T.copy()
+            eps = np.finfo(dtype).eps
+            exp_theta = np.exp(dirichlet_expectation(gamma))
+            phinorm = np.einsum("ij,ij->i", exp_theta[rows], beta_nz) + eps
+            active = np.ones(n, dtype=bool)
+            for _ in range(self.iterations):
+                new = self.alpha + exp_theta * (gather @ (beta_nz * (cts / phinorm)[:, None]))
+                change = np.abs(new - gamma).mean(axis=1)
+                # Converged documents stay where they stopped, as in gensim's loop.
+                gamma[active] = new[active]
+                exp_theta[active] = np.exp(dirichlet_expectation(new[active]))
+                phinorm = np.einsum("ij,ij->i", exp_theta[rows], beta_nz) + eps
+                active &= change >= self.gamma_threshold
+                if not active.any():
+                    break
+            sstats = None
+            if collect_sstats:
+                ratio = sparse.csr_matrix((cts / phinorm, cols, indptr), shape=(n, self.num_terms))
+                sstats = np.asarray((ratio.T @ exp_theta).T, dtype=dtype) * self.expElogbeta
+            return gamma, sstats
+
+    return VectorLda
+
+
+def nmf_start(counts: sparse.csr_matrix, k: int) -> np.ndarray:
+    """Deterministic starting topic-word counts (K × V) from NMF (NNDSVD) of the tf-idf matrix.
+
+    gensim's random start lands in a different local optimum for every seed on short texts
+    (top-10 overlap 42% across seeds); starting from the SVD-based NMF of the data gives the
+    same start for every seed and better separated topics. Each NMF topic's word weights are
+    scaled to the number of term occurrences its share of the documents holds.
+    """
+    import warnings
+
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # NNDSVD starts from a randomized SVD: a fixed random_state keeps it the same start.
+        nmf = NMF(k, init="nndsvd", max_iter=200, random_state=0)
+        doc_topic = nmf.fit_transform(tfidf)
+    topic_term = nmf.components_ + 1e-12
+    share = doc_topic.sum(axis=0) / max(doc_topic.sum(), 1e-12)
+    return topic_term / topic_term.sum(axis=1, keepdims=True) * (share[:, None] * counts.sum())
+
+
 def fit_gensim(counts: sparse.csr_matrix, k: int, *, seed: int, passes: int, iterations: int,
                chunksize: int = 2000) -> LdaState:
-    """Online variational Bayes (gensim `LdaModel`).
+    """Batch variational Bayes (gensim `LdaModel`, `update_every=0`) from an NMF start.
 
     One process per fit: `LdaMulticore` merges its workers' results in arrival order, so the
     same seed gave different topics from run to run (measured); parallelism comes from fitting
-    candidate K values side by side instead (`fit_many`).
+    candidate K values side by side instead (`fit_many`). Batch updates (every pass sees all
+    documents before the topics move) separated the product categories better than online
+    updates on the shopping negatives (NMI 0.50 vs 0.47 from the same start, measured).
     """
     import logging
 
-    from gensim.models import LdaModel
-
     logging.getLogger("gensim").setLevel(logging.WARNING)
-    # Online VB learns chunk by chunk and forgets: documents stored by product or by date
-    # would leave topics of the last chunks only. A seeded shuffle keeps reruns identical.
+    start = nmf_start(counts, k)
+    # The seed reaches gensim's per-document starting gamma and the document order.
     counts = counts[np.random.default_rng(seed).permutation(counts.shape[0])]
-    model = LdaModel(_bow_corpus(counts), num_topics=k,
-                     id2word={i: str(i) for i in range(counts.shape[1])}, passes=passes,
-                     iterations=iterations, random_state=seed, chunksize=chunksize,
-                     eval_every=None, alpha="symmetric")
+    model = _vector_lda_class()(None, num_topics=k,
+                                id2word={i: str(i) for i in range(counts.shape[1])},
+                                passes=passes, iterations=iterations, random_state=seed,
+                                chunksize=chunksize, eval_every=None, alpha="symmetric",
+                                update_every=0)
+    model.state.sstats[...] = start
+    model.sync_state()
+    model.update(_bow_corpus(counts))
     return LdaState(lam=np.asarray(model.state.get_lambda(), dtype=np.float64),
                     alpha=np.asarray(model.alpha, dtype=np.float64))
 
@@ -94,14 +172,18 @@ def fit(engine: str, counts: sparse.csr_matrix, k: int, seed: int, passes: int,
     return func(counts, k, seed=seed, passes=passes, iterations=iterations)
 
 
-def fit_many(engine: str, counts: sparse.csr_matrix, jobs: list[tuple[int, int]], passes: int,
-             iterations: int, workers: int = 2) -> list[LdaState]:
+def fit_many(engine: str, samples: list[sparse.csr_matrix], jobs: list[tuple[int, int]],
+             passes: int, iterations: int, workers: int = 2) -> list[LdaState]:
     """Fit one model per (k, seed) job, `workers` at a time in separate processes.
 
-    Each fit stays single-process and so reproducible; the pool is what uses both cores.
-    Processes are spawned, not forked: the caller may hold a DuckDB connection with threads.
+    Job j with seed `s` is fitted on `samples[(s - jobs[0][1]) % len(samples)]`: seed i of a
+    K sees sample i. Each fit stays single-process and so reproducible; the pool is what uses
+    both cores. Processes are spawned, not forked: the caller may hold a DuckDB connection
+    with threads.
     """
-    args = [(engine, counts, k, seed, passes, iterations) for k, seed in jobs]
+    first = min(seed for _, seed in jobs)
+    args = [(engine, samples[(seed - first) % len(samples)], k, seed, passes, iterations)
+            for k, seed in jobs]
     if workers <= 1 or len(jobs) <= 1:
         return [fit(*a) for a in args]
     import multiprocessing

@@ -61,7 +61,7 @@ class TopicModel:
     """
 
     def __init__(self, k: int | str = "auto", *, k_range: Sequence[int] = DEFAULT_K_RANGE,
-                 engine: str = "gensim", passes: int = 10, iterations: int = 50, seed: int = 0,
+                 engine: str = "gensim", passes: int = 10, iterations: int = 20, seed: int = 0,
                  workers: int = 2, min_prob: float = 0.3, binary: bool = True,
                  select_sample: int = 20000, select_seeds: int = 2, no_below: int = 5,
                  no_above: float = 0.2, max_terms: int = 8000, relevance: float = lab.RELEVANCE_LAMBDA,
@@ -116,14 +116,8 @@ class TopicModel:
         self.selection_: list[dict[str, Any]] = []
         self.selection_reason_ = ""
         self.stability_: float | None = None
-        state = None
-        if self.k == "auto":
-            k, state = self._select_k(trainable)
-        else:
-            k = int(self.k)
-        if state is None:
-            state = fit(self.engine, trainable, k, self.seed, self.passes, self.iterations)
-        self.state_ = state
+        k = self._select_k(trainable) if self.k == "auto" else int(self.k)
+        self.state_ = fit(self.engine, trainable, k, self.seed, self.passes, self.iterations)
         self.n_topics_ = k
         self._describe(counts)
         self.n_docs_ = len(tokens)
@@ -143,28 +137,31 @@ class TopicModel:
         if self.k == "auto" and not self.k_range:
             raise TextmineError("E015", "empty k_range", fix="Give candidate K values, e.g. 8,10,12.")
 
-    def _select_k(self, counts: sparse.csr_matrix) -> tuple[int, LdaState | None]:
-        """Fit each candidate K with `select_seeds` seeds (on a sample); score and choose."""
+    def _select_k(self, counts: sparse.csr_matrix) -> int:
+        """Fit each candidate K on `select_seeds` resamples (seed i draws sample i); score, choose.
+
+        Each resample holds at most `select_sample` documents and at most 80% of them, so two
+        fits of one K differ in their data as well as their seed: a K whose topics come back
+        from different documents is one whose topics are in the data, even for an engine whose
+        start does not depend on the seed (gensim's NMF start).
+        """
         n = counts.shape[0]
-        sample = counts
-        if n > self.select_sample:
-            rng = np.random.default_rng(self.seed)
-            sample = counts[np.sort(rng.choice(n, self.select_sample, replace=False))]
+        size = max(2, min(self.select_sample, int(0.8 * n)))
+        samples = [counts[np.sort(np.random.default_rng(self.seed + i).choice(n, size, replace=False))]
+                   for i in range(self.select_seeds)]
         jobs = [(k, self.seed + i) for k in self.k_range for i in range(self.select_seeds)]
-        states = fit_many(self.engine, sample, jobs, self.passes, self.iterations, self.workers)
-        candidates, first_fits = [], {}
+        states = fit_many(self.engine, samples, jobs, self.passes, self.iterations, self.workers)
+        candidates = []
         for j, k in enumerate(self.k_range):
             fits = states[j * self.select_seeds:(j + 1) * self.select_seeds]
             tops = [top_term_ids(s.topic_word) for s in fits]
             coherence = float(np.mean(npmi_coherence(counts, tops[0])))
             candidates.append(Candidate(k, coherence, stability(tops)))
-            first_fits[k] = fits[0]
         best, why = choose_k(candidates)
         self.selection_ = [c.as_dict() for c in candidates]
         self.selection_reason_ = why
         self.stability_ = best.stability
-        # Fitted on everything already (small corpora): reuse instead of fitting again.
-        return best.k, first_fits[best.k] if sample is counts else None
+        return best.k
 
     def _describe(self, counts: sparse.csr_matrix) -> None:
         """Labels, shares and coherence of the fitted topics (quotes need texts: `quote`)."""
