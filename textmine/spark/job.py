@@ -50,11 +50,16 @@ from textmine.spark.tasks import FAIL_SWITCH, analyze_partition, prepare_partiti
 MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
 PARTITIONS_PER_CORE = 3
 KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what dedup looks at
-# Writing documents/ is most of the JVM's work. Parquet's dictionary encoding only helps
-# columns whose values repeat; for one-per-row values it builds a dictionary per page and then
-# throws it away.
-PLAIN_COLUMNS = ("doc_id", "text", "source_hash")
-WRITE_OPTIONS = {f"parquet.enable.dictionary#{name}": "false" for name in PLAIN_COLUMNS}
+# Writing documents/ is most of the JVM's work, and Parquet's dictionary encoding most of that.
+# It pays for columns whose values repeat (tokens, labels); for one-per-row values (IDs, text,
+# times, scores) the writer builds a dictionary per page only to fall back to plain encoding.
+DICTIONARY_COLUMNS = ("kind", "source", "product", "channel", "role", "rating", "polarity",
+                      "tokens.list.element", "aspects.list.element.aspect",
+                      "aspects.list.element.polarity", "aspects.list.element.score",
+                      "aspects.list.element.evidence", "escalation.list.element", "turn_act",
+                      "topic_id", "topic_label", "run_id")
+WRITE_OPTIONS = {"parquet.enable.dictionary": "false",
+                 **{f"parquet.enable.dictionary#{name}": "true" for name in DICTIONARY_COLUMNS}}
 MAX_OPEN_MONTHS = 24  # a task writes up to this many month folders at once, without sorting
 
 

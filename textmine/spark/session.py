@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +26,9 @@ appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
 """
+
+
+DYNAMIC_ARCHIVE_MAGIC = (0xF00BABA8).to_bytes(4, "little")  # HotSpot's dynamic CDS archive
 
 
 def is_local(master: str) -> bool:
@@ -51,7 +56,7 @@ def start_session(master: str, log_path: Path):  # -> tuple[SparkSession, bool]
     if is_local(master):
         # A local run's JVM lives for one command: the optimising JIT (C2) costs more CPU than
         # it saves there (JVM CPU for 60,000 reviews: 63 s with it, 35 s with C1 only).
-        java_options += " -XX:TieredStopAtLevel=1"
+        java_options += " -XX:TieredStopAtLevel=1 " + _class_archive_option()
     builder = (SparkSession.builder.appName("textmine analyze")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.extraJavaOptions", java_options))
@@ -76,6 +81,51 @@ def start_session(master: str, log_path: Path):  # -> tuple[SparkSession, bool]
                             ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     return spark, True
+
+
+def _class_archive_option() -> str:
+    """Load Spark's classes from a class-data archive (AppCDS) that an earlier run wrote.
+
+    Finding, parsing and verifying thousands of classes in ~250 jars is most of a local JVM's
+    start-up and much of its first job (measured here: start-up 24 s -> 3 s; JVM CPU of a
+    first 2,000-review run 19.5 s -> 12.8 s). A run without an archive has its JVM write one
+    on exit, under its own name; a later run adopts it once complete (HotSpot writes the
+    header last). A stale or unreadable archive only costs a warning in the log: the JVM
+    then loads classes from the jars as usual.
+    """
+    import hashlib
+
+    import pyspark
+
+    key = hashlib.sha1(f"{pyspark.__file__}|{pyspark.__version__}|{_java()}".encode())
+    archive = Path(tempfile.gettempdir()) / f"textmine-spark-{key.hexdigest()[:12]}.jsa"
+    for dump in archive.parent.glob(f"{archive.stem}.*.jsa"):
+        if _complete_archive(dump):
+            if archive.exists():  # two first runs at once: keep one archive
+                dump.unlink(missing_ok=True)
+            else:
+                dump.replace(archive)
+        elif time.time() - dump.stat().st_mtime > 3600:  # a JVM killed while writing
+            dump.unlink(missing_ok=True)
+    # HotSpot prints its own warnings (classes it cannot archive) on stdout, which carries the
+    # CLI's --json: send them to stderr, which is the Spark log.
+    quiet = "-Xlog:disable -Xlog:all=warning:stderr"
+    if archive.exists():
+        return f"{quiet} -XX:SharedArchiveFile={archive}"
+    return f"{quiet} -XX:ArchiveClassesAtExit={archive.with_suffix(f'.{os.getpid()}.jsa')}"
+
+
+def _java() -> str:
+    java = Path(os.environ["JAVA_HOME"]) / "bin" / "java" if "JAVA_HOME" in os.environ else None
+    return str((java or Path(shutil.which("java") or "java")).resolve())
+
+
+def _complete_archive(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == DYNAMIC_ARCHIVE_MAGIC
+    except OSError:
+        return False
 
 
 def _log4j_file() -> Path:
