@@ -96,12 +96,14 @@ class AspectFinder:
         first = np.unique(clause * len(self._names) + code, return_index=True)[1]
         first.sort()
         clause, code = clause[first], code[first]
-        words, names, proba = clauses.words, self._names, self._proba
-        last, entry, doc_of = -1, None, clauses.doc
+        docs, names, proba = clauses.docs, self._names, self._proba
+        doc = clauses.doc[clause]
+        base = clauses.offsets[doc]
+        last, entry = -1, None
         for c, a, d, score, start, end in zip(
-                clause.tolist(), code.tolist(), doc_of[clause].tolist(),
-                clauses.score[clause].tolist(), clauses.start[clause].tolist(),
-                ends[clause].tolist(), strict=True):
+                clause.tolist(), code.tolist(), doc.tolist(), clauses.score[clause].tolist(),
+                (clauses.start[clause] - base).tolist(), (ends[clause] - base).tolist(),
+                strict=True):
             if c != last:
                 last = c
                 p = proba.get(score)
@@ -110,7 +112,7 @@ class AspectFinder:
                         proba.clear()
                     p = proba[score] = round(self.scorer.clause_proba(score), 4)
                 entry = ("positive" if score > 0 else "negative" if score < 0 else "neutral",
-                         p, "".join(words[start:end]).strip())
+                         p, "".join(docs[d][start:end]).strip())
             out[d].append({"aspect": names[a], "polarity": entry[0], "score": entry[1],
                            "evidence": entry[2]})
         return out

@@ -132,12 +132,12 @@ class _Vocabulary(dict):
 class ClauseBatch:
     """The clauses of a batch of documents as arrays (what `spans` gives one document).
 
-    `words` holds all documents' words end to end, document d at `offsets[d]:offsets[d+1]`;
-    clause positions index `words`. Clauses are in text order, documents in batch order.
+    Word positions count through all documents end to end, document d's words (`docs[d]`)
+    at `offsets[d]:offsets[d+1]`. Clauses are in text order, documents in batch order.
     """
 
-    words: list[str]
-    ids: np.ndarray  # vocabulary id per word
+    docs: list  # the word lists read (None read as no words)
+    ids: np.ndarray  # vocabulary id per word position
     offsets: np.ndarray
     doc: np.ndarray  # per clause: its document,
     start: np.ndarray  # first word,
@@ -347,9 +347,9 @@ class LexiconScorer:
         lists = [w if w is not None else () for w in docs]
         offsets = np.zeros(len(lists) + 1, np.int64)
         np.cumsum(np.fromiter(map(len, lists), np.int64, len(lists)), out=offsets[1:])
-        words = list(chain.from_iterable(lists))
         vocab = self.vocab
-        ids = np.fromiter(map(vocab.__getitem__, words), np.int64, len(words))
+        ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(lists)), np.int64,
+                          int(offsets[-1]))
         vocab.roles()
         ext = np.insert(ids, offsets[1:], 0)
         kinds = vocab.kind[ext]
@@ -360,7 +360,7 @@ class LexiconScorer:
         # What each word does once phrases are read: a phrase start becomes an opinion, the
         # words it spans drop out (_NONE).
         kind, value, length = role.copy(), vocab.value[vid], np.ones(len(at), np.int64)
-        self._phrases(ext, at, kind, value, length, split)
+        self._phrases(ext, at, vid, kind, value, length, split)
 
         # Clauses end at punctuation, at each document end and before a contrast word that
         # opens a clause ("cuts"); clause k is opens[k]:closes[k].
@@ -404,25 +404,25 @@ class LexiconScorer:
         opinion = score != 0
         with_opinion = np.bincount(clause_doc, opinion, len(lists))
         return ClauseBatch(
-            words=words, ids=ids, offsets=offsets, doc=clause_doc,
+            docs=lists, ids=ids, offsets=offsets, doc=clause_doc,
             start=starts - clause_doc, end=closes[keep] - clause_doc, score=score,
             weight=weight, cleared=cleared,
             raw=np.bincount(clause_doc, score * weight, len(lists)),
             cleared_docs=(with_opinion > 0)
             & (np.bincount(clause_doc, opinion & cleared, len(lists)) == with_opinion))
 
-    def _phrases(self, ext: np.ndarray, at: np.ndarray, kind: np.ndarray, value: np.ndarray,
-                 length: np.ndarray, split: np.ndarray) -> None:
+    def _phrases(self, ext: np.ndarray, at: np.ndarray, vid: np.ndarray, kind: np.ndarray,
+                 value: np.ndarray, length: np.ndarray, split: np.ndarray) -> None:
         """Read the lexicon phrases (物流/快) in place of their first word, as `spans` does:
         each distinct word pair and triple of the batch is looked up once."""
         vocab = self.vocab
         # A phrase starts at a prefix word followed, in its document, by a part of an entry.
-        cand = np.flatnonzero(vocab.prefix[ext[at]] & (kind > _SENTENCE))
+        cand = np.flatnonzero(vocab.prefix[vid] & (kind > _SENTENCE))
         cand = cand[vocab.inner[ext[at[cand] + 1]]]
         if not len(cand):
             return
         pos = at[cand]
-        pairs, pair = np.unique((ext[pos] << 32) | ext[pos + 1], return_inverse=True)
+        pairs, pair = np.unique((vid[cand] << 32) | ext[pos + 1], return_inverse=True)
         words = vocab.words
         texts = [words[a] + words[b] for a, b
                  in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True)]
