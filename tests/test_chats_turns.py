@@ -13,7 +13,13 @@ from sklearn.metrics import roc_auc_score
 from tests.conftest import CORPORA
 from textmine.analyze import analyze
 from textmine.chats import chat_patterns
-from textmine.chats.signals import CLOSING_FLOOR, RESIGNED_CEILING, chat_sentiment, turn_acts
+from textmine.chats.signals import (
+    ACK_SENTIMENT,
+    CLOSING_FLOOR,
+    RESIGNED_CEILING,
+    chat_sentiment,
+    turn_acts,
+)
 from textmine.config import Config
 from textmine.lexicons import load_lexicons
 
@@ -26,7 +32,8 @@ def act(text: str, opinion: bool = False) -> str:
 
 @pytest.mark.parametrize("text, expected", [
     ("好的，谢谢", "closing"),
-    ("好的", "closing"),
+    ("好的", "ack"),  # noted, not yet satisfied
+    ("好的，我再试试", "ack"),
     ("重新配对了，现在可以了，谢谢", "closing"),
     ("还是老样子啊\n装了两遍\n谢了 已经成功安装", "closing"),  # the message ends resolved
     ("thank you!", "closing"),
@@ -45,12 +52,13 @@ def test_turn_acts(text: str, expected: str) -> None:
 
 
 def test_messages_without_opinion_move_toward_neutral_closings_and_give_ups_are_bounded() -> None:
-    acts = np.array(["question", "other", "opinion", "closing", "resigned"])
-    review_model = np.array([0.05, 0.1, 0.05, 0.2, 0.97])
+    acts = np.array(["question", "other", "opinion", "closing", "resigned", "ack"])
+    review_model = np.array([0.05, 0.1, 0.05, 0.2, 0.97, 1.0])
     s = chat_sentiment(review_model, acts)
     assert 0.25 < s[0] < 0.5 and 0.25 < s[1] < 0.5  # 在吗 / 是的 are no complaint
     assert s[2] == 0.05  # an opinion keeps the model's reading
     assert s[3] == CLOSING_FLOOR and s[4] == RESIGNED_CEILING
+    assert s[5] == ACK_SENTIMENT < CLOSING_FLOOR  # 好的 is noted, not a thank-you
 
 
 def _sessions(tmp_path: Path, rows: list[tuple[str, int, str, str]]) -> pd.DataFrame:
@@ -65,13 +73,15 @@ def _sessions(tmp_path: Path, rows: list[tuple[str, int, str, str]]) -> pd.DataF
 def test_how_a_session_ends_decides_its_risk(tmp_path: Path) -> None:
     opening = [(1, "客户", "快递一个星期了还没到，太慢了"), (2, "客服", "非常抱歉，已帮您催促，今天派送")]
     endings = {"thanks": "收到了，谢谢", "gave_up": "好吧", "still_open": "还是没收到",
-               "yes": "是的"}
+               "yes": "是的", "ok": "好的"}
     rows = [(sid, *turn) for sid in endings for turn in opening]
     rows += [(sid, 3, "客户", text) for sid, text in endings.items()]
     s = _sessions(tmp_path, rows)
     assert s.loc["thanks", "closed"] and not s.loc["gave_up", "closed"]
     assert not s.loc["thanks", "ended_badly"] and s.loc["gave_up", "ended_badly"]
     assert s.loc["thanks", "risk"] < s.loc["yes", "risk"] < s.loc["still_open", "risk"]
+    assert s.loc["thanks", "risk"] < s.loc["ok", "risk"] < s.loc["yes", "risk"]
+    assert not s.loc["ok", "closed"] and not s.loc["ok", "unanswered"]
     # 是的 says nothing about the mood: the end is the last mood expressed (the complaint)
     assert s.loc["yes", "sentiment_end"] == pytest.approx(s.loc["yes", "sentiment_start"])
 

@@ -33,7 +33,7 @@ DOCUMENTS = pa.schema([
     ("is_complaint", pa.bool_()),
     ("escalation", pa.list_(pa.string())),  # chats: escalation categories of a customer turn
     ("unresolved", pa.bool_()),  # chats: a customer turn says the problem is still open
-    ("turn_act", pa.string()),  # chats: closing/resigned/opinion/question/other (customer turns)
+    ("turn_act", pa.string()),  # chats: closing/resigned/ack/opinion/question/other (customer turns)
     ("topic_id", pa.int32()),
     ("topic_label", pa.string()),
     ("topic_prob", pa.float64()),

@@ -20,6 +20,7 @@ centred so that 0.5 adds nothing: `1 - 2·s` runs from -1 (very positive) to +1 
 | escalation: only asked for a human (转人工) | + 1.0 |
 | … when the customer escalated only in the opening message (before any reply) | × 0.5 |
 | effort: customer messages beyond two, (n - 2) / 4 capped to 1 | × 0.4 |
+| the customer closed the session: the last message thanks or confirms a fix (`closed`) | − 1.5 |
 
 `ended_badly` is `risk ≥ 0.5` (BAD_ENDING), i.e. the evidence for an unhappy ending outweighs
 the evidence against it. A session whose customer messages all score 0.5 with no other

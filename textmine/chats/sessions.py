@@ -115,7 +115,7 @@ WITH replies AS (
            (arg_min({'v': sentiment}, k) FILTER (WHERE sentiment IS NOT NULL)).v AS sentiment_start,
            -- the last mood the customer expressed: a closing 是的 or an order number says none
            coalesce((arg_max({'v': sentiment}, k)
-                     FILTER (WHERE turn_act IN ('opinion', 'closing', 'resigned')
+                     FILTER (WHERE turn_act IN ('opinion', 'closing', 'resigned', 'ack')
                              AND sentiment IS NOT NULL)).v,
                     (arg_max({'v': sentiment}, k) FILTER (WHERE sentiment IS NOT NULL)).v)
                AS sentiment_end,
@@ -124,7 +124,7 @@ WITH replies AS (
            CASE WHEN count(sentiment) > 1 THEN regr_slope(sentiment, k) END AS sentiment_trend,
            count(*) FILTER (WHERE unresolved) AS unresolved_turns,
            coalesce(arg_max({'v': unresolved}, k).v, false) AS unresolved_at_end,
-           coalesce(arg_max({'v': turn_act}, k).v, '') <> 'closing' AND (
+           coalesce(arg_max({'v': turn_act}, k).v, '') NOT IN ('closing', 'ack') AND (
                coalesce(arg_max({'v': sentiment}, k).v < ?, false)
                OR coalesce(arg_max({'v': question}, k).v, false)
                OR coalesce(arg_max({'v': unresolved}, k).v, false)

@@ -31,6 +31,7 @@ REQUEST = r"(?<!申)请(?!问)|麻烦(?:你|您)?(?:帮|给|尽快|处理|看)|�
 _SHORT_ACK = 16  # 好的 opening a message this short acknowledges an answer
 NO_OPINION_WEIGHT = 0.3  # log-odds scale of a customer message without any opinion evidence
 CLOSING_FLOOR = 0.7  # a closing message (好的谢谢, 解决了) is at least this positive
+ACK_SENTIMENT = 0.6  # a bare acknowledgement (好的, 嗯嗯): noted, mildly positive
 RESIGNED_CEILING = 0.3  # a customer who gives up (好吧, 呵呵) is at most this positive
 HANDOFF = "转人工"  # the escalation category of a bare request for a human
 _NOT_WORD = r"[\s\W_]+"
@@ -216,10 +217,11 @@ def _acknowledges(text: str, patterns: ChatPatterns) -> bool:
 
 
 def turn_acts(texts: pd.Series, opinion: np.ndarray, patterns: ChatPatterns) -> np.ndarray:
-    """closing / resigned / opinion / question / other for customer messages (that precedence).
+    """closing / resigned / ack / opinion / question / other for customer messages (that
+    precedence).
 
     closing: ends on thanks or a resolution (`_closes`); resigned: gives up (好吧, 呵呵) and
-    does not close; a short acknowledgement (`_acknowledges`) closes too. opinion: the
+    does not close; ack: a short acknowledgement (`_acknowledges`: 好的, 嗯嗯). opinion: the
     message holds opinion evidence (lexicon words, complaint, unresolved or escalation
     phrases). question: `QUESTION` matches.
     """
@@ -228,15 +230,16 @@ def turn_acts(texts: pd.Series, opinion: np.ndarray, patterns: ChatPatterns) -> 
     lower, lower_offsets = join_texts([t.lower() for t in plain])
     question = matching_rows(patterns.joined_question, joined, offsets)
     closing = np.zeros(len(plain), dtype=bool)
+    ack = np.zeros(len(plain), dtype=bool)
     resigned = np.zeros(len(plain), dtype=bool)
     for i in np.flatnonzero(matching_rows(patterns.closing, lower, lower_offsets)):
         text = plain[i].lower()
         closing[i] = _closes(text, patterns)
         if not closing[i]:
             resigned[i] = patterns.resigned is not None and bool(patterns.resigned.search(text))
-            closing[i] = not resigned[i] and _acknowledges(text, patterns)
-    return np.select([closing, resigned, opinion, question],
-                     ["closing", "resigned", "opinion", "question"], "other")
+            ack[i] = not resigned[i] and _acknowledges(text, patterns)
+    return np.select([closing, resigned, ack, opinion, question],
+                     ["closing", "resigned", "ack", "opinion", "question"], "other")
 
 
 def chat_sentiment(sentiment: np.ndarray, acts: np.ndarray) -> np.ndarray:
@@ -244,14 +247,17 @@ def chat_sentiment(sentiment: np.ndarray, acts: np.ndarray) -> np.ndarray:
 
     A review model reads 在吗, 是的 or an order number as negative (it never saw neutral text);
     without a word of opinion its log-odds are scaled by NO_OPINION_WEIGHT. A closing message
-    (好的谢谢, 解决了) is at least CLOSING_FLOOR whatever else it mentions; a resigned one (好吧,
-    呵呵: positive words to a review model) at most RESIGNED_CEILING.
+    (好的谢谢, 解决了) is at least CLOSING_FLOOR whatever else it mentions; a bare acknowledgement
+    (好的) is ACK_SENTIMENT (the review model reads it as 1.0, a QA lead as "noted", not as
+    "satisfied"); a resigned one (好吧, 呵呵: positive words to a review model) at most
+    RESIGNED_CEILING.
     """
     p = np.clip(sentiment.astype(float), 1e-6, 1 - 1e-6)
     neutral = (acts == "question") | (acts == "other")
     z = np.log(p / (1 - p))
     out = np.where(neutral, 1 / (1 + np.exp(-NO_OPINION_WEIGHT * z)), sentiment)
     out = np.where(acts == "closing", np.maximum(out, CLOSING_FLOOR), out)
+    out = np.where(acts == "ack", ACK_SENTIMENT, out)
     return np.where(acts == "resigned", np.minimum(out, RESIGNED_CEILING), out)
 
 
