@@ -450,11 +450,19 @@ class LexiconScorer:
         overlap[1:] = pos[1:] < ends[:-1]
         overlap[:-1] |= overlap[1:]
         wait = overlap | (kind[cand] == _DEGREE)
-        go = ~wait
-        kind[cand[go]], value[cand[go]], length[cand[go]] = _OPINION, values[go], n_words[go]
-        inside = np.concatenate([pos[go] + 1, pos[go & (n_words == 3)] + 2])
-        found = np.searchsorted(at, inside)
-        kind[found[at[found] == inside]] = _NONE
+        _read_phrases(~wait, cand, pos, n_words, values, at, kind, value, length)
+        # A degree word right after a negation, an opinion or a clause end needs no reading
+        # backwards, unless a phrase still waiting just before it could change that word.
+        w = np.flatnonzero(wait)
+        before = kind[np.maximum(cand[w] - 1, 0)]
+        near = np.zeros(len(w), bool)
+        near[1:] = cand[w[1:]] - cand[w[:-1]] <= 3
+        settled = (~overlap[w] & ~near
+                   & ((cand[w] == 0) | np.isin(before, (_NEG, _OPINION, _GLUED) + _BOUNDARIES)))
+        opens = np.zeros(len(cand), bool)
+        opens[w[settled & ((cand[w] == 0) | (before != _NEG))]] = True
+        _read_phrases(opens, cand, pos, n_words, values, at, kind, value, length)
+        wait[w[settled]] = False
         until = 0  # first position not inside a phrase already read
         for c, p, n, v in zip(cand[wait].tolist(), pos[wait].tolist(), n_words[wait].tolist(),
                               values[wait].tolist(), strict=True):
@@ -546,6 +554,16 @@ class LexiconScorer:
     def clause_proba(self, score: float) -> float:
         """A clause score as P(positive) (no prior: a clause without opinion is 0.5)."""
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, self.calibration[0] * score))))
+
+
+def _read_phrases(read: np.ndarray, cand: np.ndarray, pos: np.ndarray, n_words: np.ndarray,
+                  values: np.ndarray, at: np.ndarray, kind: np.ndarray, value: np.ndarray,
+                  length: np.ndarray) -> None:
+    """Read the phrases starting at role words `cand[read]` (none overlaps another)."""
+    kind[cand[read]], value[cand[read]], length[cand[read]] = _OPINION, values[read], n_words[read]
+    inside = np.concatenate([pos[read] + 1, pos[read & (n_words == 3)] + 2])
+    found = np.searchsorted(at, inside)
+    kind[found[at[found] == inside]] = _NONE
 
 
 def _negation_pending(c: int, at: np.ndarray, kind: np.ndarray, split: np.ndarray) -> bool:
