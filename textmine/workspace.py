@@ -68,6 +68,7 @@ class Workspace:
             con.execute(
                 f"CREATE OR REPLACE TEMP VIEW {_quote(sub.name)} AS SELECT * FROM read_parquet("
                 f"'{pattern}', hive_partitioning = true, union_by_name = true)")
+        _overlay_topics(con)
         run_json = self.path / "run.json"
         if run_json.exists():
             run = json.loads(run_json.read_text(encoding="utf-8"))
@@ -148,6 +149,33 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _overlay_topics(con: duckdb.DuckDBPyConnection) -> None:
+    """On a folder, `documents` is read-only Parquet: topic assignments that `topics fit|apply`
+    keep in the overlay (`doc_topics`, current model) are laid over its topic columns, so every
+    reader sees them as it would in a DuckDB workspace."""
+    have = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {"documents", "doc_topics", "topic_models", "topics"} <= have:
+        return
+    current = con.execute("SELECT max(version) FROM topic_models WHERE is_current").fetchone()[0]
+    if current is None:
+        return
+    con.execute("ALTER VIEW documents RENAME TO _documents_parquet")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW documents AS
+        SELECT d.* REPLACE (
+                   coalesce(a.topic_id, d.topic_id) AS topic_id,
+                   CASE WHEN a.topic_id = -1 THEN '其他'
+                        ELSE coalesce(t.label, d.topic_label) END AS topic_label,
+                   coalesce(a.topic_prob, d.topic_prob) AS topic_prob)
+        FROM _documents_parquet d
+        LEFT JOIN (SELECT doc_id, topic_id, topic_prob FROM doc_topics
+                   WHERE version = {int(current)}) a USING (doc_id)
+        LEFT JOIN (SELECT topic_id, coalesce(custom_label, label) AS label FROM topics
+                   WHERE version = {int(current)}) t ON t.topic_id = a.topic_id
+    """)
 
 
 def open_workspace(path: str | Path, *, read_only: bool = False, create: bool = True) -> Workspace:
