@@ -32,6 +32,7 @@ def cleared(spans: list[list]) -> bool:
 def assert_batch_reads_as_documents(docs: list) -> None:
     batch = SCORER.clause_batch(docs)
     assert len(batch.raw) == len(batch.cleared_docs) == len(docs)
+    assert batch.raw.dtype == float and batch.cleared_docs.dtype == bool
     for d, words in enumerate(docs):
         expected = REFERENCE.spans(words) if words is not None else []
         got = batch.spans(d)

@@ -407,7 +407,7 @@ class LexiconScorer:
             docs=lists, ids=ids, offsets=offsets, doc=clause_doc,
             start=starts - clause_doc, end=closes[keep] - clause_doc, score=score,
             weight=weight, cleared=cleared,
-            raw=np.bincount(clause_doc, score * weight, len(lists)),
+            raw=np.bincount(clause_doc, score * weight, len(lists)).astype(float, copy=False),
             cleared_docs=(with_opinion > 0)
             & (np.bincount(clause_doc, opinion & cleared, len(lists)) == with_opinion))
 
@@ -540,7 +540,7 @@ class LexiconScorer:
         v = np.where(flips, np.where(even, np.abs(v) * 0.5, np.where(v > 0, -v, -v * 0.5)), v)
         clears = flips & (even | (value[o] < 0))
         c = clause[o]
-        return (np.bincount(c, v * scale, n), np.bincount(c, clears, n),
+        return (np.bincount(c, v * scale, n).astype(float, copy=False), np.bincount(c, clears, n),
                 np.bincount(c, ~clears, n))
 
     def predict_proba(self, batch: pd.DataFrame) -> np.ndarray:
