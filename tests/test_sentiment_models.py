@@ -93,3 +93,19 @@ def test_every_named_model_scores_the_same_batch(lexicons, batch):
         proba = load_model(name, lexicons).predict_proba(batch)
         assert proba.shape == (16,) and ((proba >= 0) & (proba <= 1)).all()
         assert proba[:8].mean() > proba[8:].mean()
+
+
+def test_nb_scales_follow_the_labels_and_tfidf_stays_available(batch, tmp_path, lexicons):
+    from textmine.sentiment.ngram import _buckets, _char_keys
+
+    labels = np.array([1] * 8 + [0] * 8)
+    model = NgramModel(NgramSettings(bits=16, min_df=1)).fit(batch, labels)
+    assert model.settings.weighting == "nb"
+    # 推 (推荐) occurs in positive texts only, 差 (质量太差, 差评) in negative ones only.
+    (_, keys) = _char_keys(["推差"], (1,))
+    good, bad = model.scale[_buckets(keys, 16)]
+    assert good > 0 > bad
+    tfidf = NgramModel(NgramSettings(bits=16, min_df=1, weighting="tfidf")).fit(batch, labels)
+    assert (tfidf.scale >= 0).all()
+    loaded = load_model(str(tfidf.save(tmp_path / "tfidf")), lexicons)
+    assert np.allclose(loaded.predict_proba(batch), tfidf.predict_proba(batch), atol=0.02)
