@@ -108,32 +108,39 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
     started = datetime.now()
     t0 = time.perf_counter()
     sources = open_sources(paths, columns or {}, kind, encoding)
-    _ensure_stage_modules()
-    lexicons = load_lexicons(config.lexicons)
+    # Workers for a large input start now: they warm up while this process loads and opens.
+    pool = _start_pool(config) if config.workers > 1 and _large(sources, config) else None
     run_id = uuid.uuid4().hex[:12]
     result = RunResult(run_id=run_id, workspace=str(config.workspace), kind=kind)
+    try:
+        _ensure_stage_modules()
+        lexicons = load_lexicons(config.lexicons)
+        with open_workspace(config.workspace) as ws:
+            for hook in PRE_RUN:
+                config = hook(ws, config, kind)
+            with ws.transaction():
+                ledger = RunLedger(run_id)
+                _stage_incoming(ws, sources, kind, config, lexicons.role_of, ledger, result,
+                                progress, pool)
+                if pool is not None:
+                    pool.shutdown()  # the workers' memory is not needed past this point
+                result.stored, result.duplicates = ledger.settle(ws)
+                for hook in POST_RUN:
+                    result.extra.update(hook(ws, run_id, kind, config) or {})
+                result.rejected_by_reason = dict(ws.con.execute(
+                    "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY reason "
+                    "ORDER BY count(*) DESC, reason", [run_id]).fetchall())
+                result.rejected = sum(result.rejected_by_reason.values())
+                result.seconds = time.perf_counter() - t0
+                _record_run(ws, result, command, args or {}, started, config, lexicons.digest)
+            if rejects_path:
+                from textmine.export import write_frame
 
-    with open_workspace(config.workspace) as ws:
-        for hook in PRE_RUN:
-            config = hook(ws, config, kind)
-        with ws.transaction():
-            ledger = RunLedger(run_id)
-            _stage_incoming(ws, sources, kind, config, lexicons.role_of, ledger, result,
-                            progress)
-            result.stored, result.duplicates = ledger.settle(ws)
-            for hook in POST_RUN:
-                result.extra.update(hook(ws, run_id, kind, config) or {})
-            result.rejected_by_reason = dict(ws.con.execute(
-                "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY reason "
-                "ORDER BY count(*) DESC, reason", [run_id]).fetchall())
-            result.rejected = sum(result.rejected_by_reason.values())
-            result.seconds = time.perf_counter() - t0
-            _record_run(ws, result, command, args or {}, started, config, lexicons.digest)
-        if rejects_path:
-            from textmine.export import write_frame
-
-            write_frame(ws.query("SELECT * FROM rejects WHERE run_id = ? ORDER BY source, row",
-                                 [run_id]), rejects_path)
+                write_frame(ws.query("SELECT * FROM rejects WHERE run_id = ? ORDER BY source, row",
+                                     [run_id]), rejects_path)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if result.n_in != result.stored + result.duplicates + result.rejected:
         raise AssertionError(f"row accounting broke: {result.summary_line()}")
     return result
@@ -155,7 +162,7 @@ def analyze_batch(raw: pd.DataFrame, preparer: Preparer, config: Config, kind: s
 
 def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
                     role_of: dict[str, str], ledger: RunLedger, result: RunResult,
-                    progress: Progress | None) -> None:
+                    progress: Progress | None, pool: ProcessPoolExecutor | None = None) -> None:
     """Phase 1: every input row becomes a stored document, a repeat of one, or a reject.
 
     The main process reads and stores; workers prepare and analyse whole batches (Arrow
@@ -164,10 +171,9 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
     stored are sorted out in phase 2 (`RunLedger.settle`, one join).
     """
     seq = 0
-    pool: ProcessPoolExecutor | None = None
     pending: list[Future] = []
     done = 0
-    eager = _large(sources, config)
+    own_pool = False
     run_id = ledger.run_id
     run_column = pa.field("run_id", pa.string())
 
@@ -197,8 +203,8 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
                         store(pa.table({}), preparer.unreadable(bad))
                     if not len(raw):
                         continue
-                    if pool is None and config.workers > 1 and (eager or seq > 2 * config.batch_size):
-                        pool = _start_pool(config)
+                    if pool is None and config.workers > 1 and seq > 2 * config.batch_size:
+                        pool, own_pool = _start_pool(config), True
                     if pool is None:
                         store(*analyze_batch(raw, preparer, config, kind))
                         continue
@@ -211,7 +217,7 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
             for future in pending:
                 store(*future.result())
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.shutdown(cancel_futures=True)
 
 

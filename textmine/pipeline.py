@@ -80,11 +80,17 @@ def resources_for(config: Config) -> Resources:
     """The per-process Resources for `config` (built on first use, then cached)."""
     # The workspace path does not change lexicons or models: runs into other workspaces (tests,
     # the demo) reuse the loaded segmenter and sentiment model.
-    settings = {k: v for k, v in config.as_dict().items() if k != "workspace"}
+    # Nor do `extra` (e.g. the topic model a PRE_RUN hook attaches), the batch size or the
+    # worker count: a cached Resources takes the newest config, so stages read its `extra`.
+    unrelated = ("workspace", "extra", "batch_size", "workers")
+    settings = {k: v for k, v in config.as_dict().items() if k not in unrelated}
     key = json.dumps(settings, sort_keys=True, default=str)
-    if key not in _RESOURCES:
-        _RESOURCES[key] = Resources(config)
-    return _RESOURCES[key]
+    resources = _RESOURCES.get(key)
+    if resources is None:
+        resources = _RESOURCES[key] = Resources(config)
+    else:
+        resources.config = config
+    return resources
 
 
 # -- stage functions ---------------------------------------------------------------------------
