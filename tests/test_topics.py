@@ -157,3 +157,34 @@ def test_quotes_are_texts_firmly_in_their_topic(fitted):
         assert len(topic.quotes) <= 2
     assert sum(len(t.quotes) for t in fitted.topics_) >= len(fitted.topics_) // 2
     assert "还行吧" not in [q for t in fitted.topics_ for q in t.quotes]
+
+
+def test_vectorised_e_step_matches_gensims_own_loop():
+    from gensim.models import LdaModel
+
+    from textmine.topics.engines import _vector_lda_class
+
+    rng = np.random.default_rng(0)
+    corpus = []
+    for _ in range(60):
+        ids = sorted(rng.choice(40, size=int(rng.integers(1, 8)), replace=False).tolist())
+        corpus.append([(i, float(rng.integers(1, 3))) for i in ids])
+    settings = dict(num_topics=4, id2word={i: str(i) for i in range(40)}, random_state=1,
+                    iterations=50)
+    plain, vector = LdaModel(None, **settings), _vector_lda_class()(None, **settings)
+    np.testing.assert_array_equal(plain.state.sstats, vector.state.sstats)
+    gamma, sstats = plain.inference(corpus, collect_sstats=True)
+    gamma_v, sstats_v = vector.inference(corpus, collect_sstats=True)
+    np.testing.assert_allclose(gamma_v, gamma, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(sstats_v, sstats, rtol=1e-3, atol=1e-4)
+
+
+def test_gensim_start_is_the_same_whatever_the_seed(complaint_tokens, fitted):
+    from textmine.topics.engines import nmf_start
+
+    counts = fitted._counts(fitted.vocabulary_.transform(complaint_tokens))
+    start = nmf_start(counts, 4)
+    assert start.shape == (4, counts.shape[1]) and (start >= 0).all()
+    np.testing.assert_array_equal(start, nmf_start(counts, 4))
+    # The start holds as many term occurrences as the documents do.
+    assert start.sum() == pytest.approx(counts.sum())

@@ -93,7 +93,9 @@ def nmf_start(counts: sparse.csr_matrix, k: int) -> np.ndarray:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfTransformer
 
-    tfidf = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+    # No row normalisation: a review's weight stays with its terms (NMI 0.534 vs 0.490 with
+    # l2-normalised rows at K=12 on the shopping negatives, after the same gensim passes).
+    tfidf = TfidfTransformer(norm=None, sublinear_tf=True).fit_transform(counts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         # NNDSVD starts from a randomized SVD: a fixed random_state keeps it the same start.
