@@ -50,10 +50,12 @@ class TopicModel:
     the LDA engine and labels the topics. A fitted model needs no lexicons to transform token
     lists, so a stored model assigns next week's documents to the same topics.
 
-    Settings: `engine` "gensim" (online variational Bayes) or "tomotopy" (Gibbs sampling);
-    `passes` over the data per fit; `workers` processes fitting candidate K side by side (each
+    Settings: `engine` "gensim" (batch variational Bayes from an NMF start) or "tomotopy"
+    (Gibbs sampling); `passes` over the data per fit; `iterations` of gensim's per-document
+    E-step; `workers` processes fitting candidate K side by side (each
     fit is single-process, so reproducible); `min_prob` below which a document is "other"
-    (-1); `select_sample` documents and `select_seeds` seeds per candidate K; `no_below` /
+    (-1); `select_sample` documents and `select_seeds` seeds (each on its own
+    resample) per candidate K; `no_below` /
     `no_above` / `max_terms` prune the vocabulary; `relevance` is the label words' λ.
 
     >>> model = TopicModel(k="auto", seed=0).fit(texts)          # doctest: +SKIP
