@@ -26,7 +26,7 @@ class Config:
     # sentiment in [neutral_low, neutral_high) is "neutral": the range where out-of-domain
     # reviews are positive between 1/3 and 2/3 of the time (the default recipe, leave-one-
     # category-out on online_shopping_10_cats; benchmarks/bench_sentiment.py --only loco,band)
-    neutral_low: float = 0.40
+    neutral_low: float = 0.35
     neutral_high: float = 0.65
     timezone: str = "Asia/Shanghai"  # epoch timestamps are converted to this local time
     hmm: bool = True  # jieba HMM for unknown words
