@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linear_sum_assignment
 
 STABILITY_FLOOR = 0.7  # top-10 words shared by matched topics of two seeds
 
@@ -56,6 +55,10 @@ def topic_overlap(tops_a: Sequence[Sequence], tops_b: Sequence[Sequence]) -> tup
     """
     sets_b = [set(t) for t in tops_b]
     shared = np.array([[len(set(a) & b) / max(len(a), 1) for b in sets_b] for a in tops_a])
+    # Imported here: scipy.optimize costs ~0.2 s at import, and only fitting needs it (not the
+    # analyze workers that apply a model).
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(-shared)
     match = [-1] * len(tops_a)
     for r, c in zip(rows, cols, strict=True):
