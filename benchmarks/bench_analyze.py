@@ -11,74 +11,20 @@ the same process, and the ratio is printed. Benchmarks print; they never assert.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import os
 import random
-import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+from proctree import ProcessTree
 
 REPO = Path(__file__).resolve().parents[1]
 SHOPPING = REPO.parent / "shared" / "data" / "online_shopping_10_cats" / "online_shopping_10_cats.csv"
 HOTEL = REPO.parent / "shared" / "data" / "chnsenticorp_htl_all" / "ChnSentiCorp_htl_all.csv"
-
-
-class TreeMemory:
-    """Peak resident memory of this process and of each descendant (workers are forked from
-    a fork server, so getrusage(RUSAGE_CHILDREN) does not see them): /proc sampled 5x a second."""
-
-    def __init__(self) -> None:
-        self.peaks: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            for pid in _descendants(os.getpid()):
-                rss = _rss_mb(pid)
-                self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss)
-
-    def main_mb(self) -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-    def largest_child_mb(self) -> float:
-        children = [mb for pid, mb in self.peaks.items() if pid != os.getpid()]
-        return max(children, default=0.0)
-
-
-def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            with contextlib.suppress(OSError):  # the process ended meanwhile
-                todo.extend(int(c) for c in task.read_text().split())
-    return out
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def source_texts() -> tuple[list[str], str]:
@@ -169,7 +115,7 @@ def main() -> None:
             config = Config(workspace=str(Path(tmp) / f"bench-{model}.duckdb"),
                             workers=args.workers, batch_size=args.batch_size,
                             sentiment_model=model)
-            with TreeMemory() as memory:
+            with ProcessTree() as tree:
                 t0 = time.perf_counter()
                 result = analyze([data], config=config)
                 elapsed = time.perf_counter() - t0
@@ -178,8 +124,8 @@ def main() -> None:
             print(f"end to end (load → clean/mask → segment → sentiment [{model}] → aspects → "
                   f"store), {args.workers} workers: {elapsed:.1f}s, {rate:,.0f} docs/s")
             print(f"  {result.summary_line()}")
-            print(f"  peak RSS: main {memory.main_mb():,.0f} MB, largest worker "
-                  f"{memory.largest_child_mb():,.0f} MB")
+            print(f"  peak RSS: main {tree.own_peak_rss_mb():,.0f} MB, largest worker "
+                  f"{tree.peak_rss_mb():,.0f} MB")
 
     print("per stage, single core, 20,000 docs:")
     for name, rate in stage_rates(texts).items():

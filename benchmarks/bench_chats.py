@@ -13,18 +13,16 @@ storing and the sessions table. Benchmarks print; they never assert.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
-import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pandas as pd
+from proctree import ProcessTree
 
 REPO = Path(__file__).resolve().parents[1]
 STC3 = REPO.parent / "shared" / "data" / "stc3_helpdesk_unlabeled" / "test_data_cn.json"
@@ -75,76 +73,17 @@ def run(path: Path, workspace: Path, workers: int) -> dict:
     from textmine.config import Config
 
     t0 = time.perf_counter()
-    with TreeCPU() as tree:
+    with ProcessTree() as tree:
         result = analyze([path], kind="chats",
                          config=Config(workspace=str(workspace), workers=workers))
-    seconds, cpu = time.perf_counter() - t0, tree.seconds()
+    seconds, cpu = time.perf_counter() - t0, tree.own + tree.cpu_seconds()
     return {"in": result.n_in, "stored": result.stored, "rejected": result.rejected,
             "sessions": result.extra["sessions"]["sessions"], "seconds": seconds,
             "turns_per_s": result.n_in / seconds, "cpu_s": cpu, "main_cpu_s": tree.own}
 
 
-class TreeCPU:
-    """CPU seconds used during the block by this process and every descendant.
-
-    Workers fork from a fork server, so getrusage(RUSAGE_CHILDREN) does not see them: /proc is
-    sampled 10x a second (a worker's last < 0.1 s before it exits can be missed). On a shared
-    machine wall time mostly measures the neighbours; CPU time does not.
-    """
-
-    def __init__(self) -> None:
-        self.start: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> TreeCPU:
-        self.start = _tree_cpu()  # the fork server of an earlier run keeps its CPU time
-        self.own0 = _own_cpu()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-        self.own = _own_cpu() - self.own0
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self._sample()
-
-    def _sample(self) -> None:
-        for pid, cpu in _tree_cpu().items():
-            self.last[pid] = max(self.last.get(pid, 0.0), cpu)
-
-    def seconds(self) -> float:
-        me = os.getpid()
-        return self.own + sum(cpu - self.start.get(pid, 0.0)
-                              for pid, cpu in self.last.items() if pid != me)
-
-
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _own_cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    return own.ru_utime + own.ru_stime
-
-
-def _tree_cpu() -> dict[int, float]:
-    """utime + stime (seconds) of this process and its descendants, from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out, todo = {}, [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        with contextlib.suppress(OSError, ValueError, IndexError):  # the process ended meanwhile
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            out[pid] = (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{pid}/task").glob("*/children"):
-                todo.extend(int(c) for c in task.read_text().split())
-    return out
 
 
 def sessions_only(workspace: Path) -> float:

@@ -13,78 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_analyze import source_texts, write_input  # noqa: E402
-
-
-class Usage:
-    """Peak RSS (MB) and CPU seconds of the JVM and the Python workers below this process.
-
-    CPU seconds are what the capacity plan rests on: unlike wall time they hardly change when
-    other work shares the machine.
-    """
-
-    def __init__(self) -> None:
-        import psutil
-
-        self.me = psutil.Process()
-        self.jvm_rss = self.worker_rss = 0.0
-        self.cpu: dict[int, tuple[str, float, float]] = {}  # pid -> (kind, first, last) seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        import psutil
-
-        while True:
-            try:
-                children = self.me.children(recursive=True)
-            except psutil.Error:
-                children = []
-            for child in children:
-                try:
-                    with child.oneshot():
-                        rss = child.memory_info().rss / 2**20
-                        times = child.cpu_times()
-                        name = child.name()
-                except psutil.Error:
-                    continue
-                kind = "jvm" if name.startswith("java") else "python"
-                if kind == "jvm":
-                    self.jvm_rss = max(self.jvm_rss, rss)
-                else:
-                    self.worker_rss = max(self.worker_rss, rss)
-                used = times.user + times.system
-                # Python workers start during the run (count all their CPU); the JVM before it.
-                start = used if kind == "jvm" else 0.0
-                first = self.cpu.get(child.pid, (kind, start, used))[1]
-                self.cpu[child.pid] = (kind, first, used)
-            if self._stop.wait(0.2):
-                return
-
-    def cpu_seconds(self, kind: str) -> float:
-        return sum(last - first for k, first, last in self.cpu.values() if k == kind)
-
-    def __enter__(self) -> Usage:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+from proctree import ProcessTree  # noqa: E402
 
 
 def main() -> None:
@@ -111,11 +48,11 @@ def main() -> None:
         if not args.skip_local:
             # The local engine's workers fork from a fork server that outlives the run: their
             # CPU is sampled like Spark's Python workers (RUSAGE_CHILDREN would miss it).
-            with Usage() as local_usage:
-                t0, own0 = time.perf_counter(), own_cpu()
+            with ProcessTree() as local_usage:
+                t0 = time.perf_counter()
                 local = analyze([data], config=Config(workspace=str(Path(tmp) / "bench.duckdb")))
                 elapsed = time.perf_counter() - t0
-                cpu = own_cpu() - own0 + local_usage.cpu_seconds("python")
+            cpu = local_usage.own + local_usage.cpu_seconds("python")
             print(f"local engine, 2 workers: {elapsed:.1f}s, {args.rows / elapsed:,.0f} docs/s; "
                   f"{cpu:.0f} CPU s = {args.rows / cpu:,.0f} docs per CPU second "
                   f"({local.summary_line()})")
@@ -124,12 +61,12 @@ def main() -> None:
         spark, _ = start_session(args.master, Path(tmp) / "spark.log")
         startup = time.perf_counter() - t0
         print(f"spark start-up (JVM + session, excluded below): {startup:.1f}s")
-        with Usage() as usage:
-            t0, own0 = time.perf_counter(), own_cpu()
+        with ProcessTree() as usage:
+            t0 = time.perf_counter()
             result = analyze_spark([str(data)], config=Config(), master=args.master,
                                    output=str(Path(tmp) / "out"))
             elapsed = time.perf_counter() - t0
-            driver = own_cpu() - own0
+        driver = usage.own
         cores = spark.sparkContext.defaultParallelism
         jvm, workers = usage.cpu_seconds("jvm"), usage.cpu_seconds("python")
         cpu = driver + jvm + workers
@@ -138,8 +75,8 @@ def main() -> None:
         print(f"  CPU: Python workers {workers:.0f} s, JVM {jvm:.0f} s, driver {driver:.0f} s "
               f"= {args.rows / cpu:,.0f} docs per CPU second "
               f"(workers alone: {args.rows / workers:,.0f})")
-        print(f"  peak RSS: JVM (driver + executor) {usage.jvm_rss:,.0f} MB, largest Python "
-              f"worker {usage.worker_rss:,.0f} MB")
+        print(f"  peak RSS: JVM (driver + executor) {usage.peak_rss_mb('jvm'):,.0f} MB, largest Python "
+              f"worker {usage.peak_rss_mb('python'):,.0f} MB")
         stored = sum(p.stat().st_size for p in (Path(tmp) / "out" / "documents").rglob("*.parquet"))
         print(f"  documents/ Parquet: {stored / 2**20:,.1f} MB, {stored / result.stored:,.0f} bytes "
               "per stored document")

@@ -42,22 +42,20 @@ def test_first_row_with_an_id_wins_across_batches(tmp_path: Path) -> None:
             == [("物流很慢",)]
 
 
-def test_a_repeat_of_a_conflicting_row_is_a_conflict_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("repeat", "counts", "conflicts"), [
+    # a repeat of a row that conflicts with the stored one conflicts too
+    ("改过的文字", (1, 0, 2), 2),
+    # each row is judged against the stored one, as if the run had been one table
+    ("质量很好", (1, 1, 1), 1),
+])
+def test_repeats_are_judged_against_the_row_an_earlier_run_stored(
+        tmp_path: Path, repeat: str, counts: tuple[int, int, int], conflicts: int) -> None:
     ws = tmp_path / "ws.duckdb"
     run(reviews(tmp_path / "week1.csv", [("001", "质量很好")]), ws)
     second = run(reviews(tmp_path / "week2.csv",
-                         [("001", "改过的文字"), ("x", "别的"), ("001", "改过的文字")]), ws)
-    assert (second.stored, second.duplicates, second.rejected) == (1, 0, 2)
-    assert rejects(ws) == [("001", "duplicate_id_conflict")] * 2
-
-
-def test_a_repeat_equal_to_the_stored_row_is_a_duplicate(tmp_path: Path) -> None:
-    ws = tmp_path / "ws.duckdb"
-    run(reviews(tmp_path / "week1.csv", [("001", "质量很好")]), ws)
-    second = run(reviews(tmp_path / "week2.csv",
-                         [("001", "改过的文字"), ("x", "别的"), ("001", "质量很好")]), ws)
-    # Each row is judged against the stored one, as if the run had been one table.
-    assert (second.stored, second.duplicates, second.rejected) == (1, 1, 1)
+                         [("001", "改过的文字"), ("x", "别的"), ("001", repeat)]), ws)
+    assert (second.stored, second.duplicates, second.rejected) == counts
+    assert rejects(ws) == [("001", "duplicate_id_conflict")] * conflicts
 
 
 @pytest.mark.parametrize("batch_size", [1, 3, 1000])

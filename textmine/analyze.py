@@ -108,8 +108,7 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
     started = datetime.now()
     t0 = time.perf_counter()
     sources = open_sources(paths, columns or {}, kind, encoding)
-    # Workers for a large input start now: they warm up while this process loads and opens.
-    pool = _start_pool(config) if config.workers > 1 and _large(sources, config) else None
+    workers = _Workers(config, sources)  # a large input's workers warm up from here on
     run_id = uuid.uuid4().hex[:12]
     result = RunResult(run_id=run_id, workspace=str(config.workspace), kind=kind)
     try:
@@ -121,9 +120,8 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
             with ws.transaction():
                 ledger = RunLedger(run_id)
                 _stage_incoming(ws, sources, kind, config, lexicons.role_of, ledger, result,
-                                progress, pool)
-                if pool is not None:
-                    pool.shutdown()  # the workers' memory is not needed past this point
+                                progress, workers)
+                workers.close()  # their memory is not needed past this point
                 result.stored, result.duplicates = ledger.settle(ws)
                 for hook in POST_RUN:
                     result.extra.update(hook(ws, run_id, kind, config) or {})
@@ -139,8 +137,7 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
                 write_frame(ws.query("SELECT * FROM rejects WHERE run_id = ? ORDER BY source, row",
                                      [run_id]), rejects_path)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        workers.close(cancel=True)
     if result.n_in != result.stored + result.duplicates + result.rejected:
         raise AssertionError(f"row accounting broke: {result.summary_line()}")
     return result
@@ -162,7 +159,7 @@ def analyze_batch(raw: pd.DataFrame, preparer: Preparer, config: Config, kind: s
 
 def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
                     role_of: dict[str, str], ledger: RunLedger, result: RunResult,
-                    progress: Progress | None, pool: ProcessPoolExecutor | None = None) -> None:
+                    progress: Progress | None, workers: _Workers) -> None:
     """Phase 1: every input row becomes a stored document, a repeat of one, or a reject.
 
     The main process reads and stores; workers prepare and analyse whole batches (Arrow
@@ -173,7 +170,6 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
     seq = 0
     pending: list[Future] = []
     done = 0
-    own_pool = False
     run_id = ledger.run_id
     run_column = pa.field("run_id", pa.string())
 
@@ -189,36 +185,51 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
         if progress:
             progress("analyze", done, 0)
 
-    try:
-        with DocumentWriter(ws) as writer:
-            for source, colmap in sources:
-                preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
-                                    role_of)
-                n_source = 0
-                for raw, bad in source.batches(config.batch_size):
-                    n_source += len(raw) + len(bad)
-                    raw[SEQ] = range(seq, seq + len(raw))
-                    seq += len(raw)
-                    if bad:
-                        store(pa.table({}), preparer.unreadable(bad))
-                    if not len(raw):
-                        continue
-                    if pool is None and config.workers > 1 and seq > 2 * config.batch_size:
-                        pool, own_pool = _start_pool(config), True
-                    if pool is None:
-                        store(*analyze_batch(raw, preparer, config, kind))
-                        continue
-                    pending.append(pool.submit(analyze_batch, raw, preparer, config, kind))
-                    while len(pending) > 2 * config.workers:
-                        store(*pending.pop(0).result())
-                result.n_in += n_source
-                result.sources.append({"source": source.name, "rows": n_source,
-                                       "columns": colmap.found()})
-            for future in pending:
-                store(*future.result())
-    finally:
-        if own_pool and pool is not None:
-            pool.shutdown(cancel_futures=True)
+    with DocumentWriter(ws) as writer:
+        for source, colmap in sources:
+            preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
+                                role_of)
+            n_source = 0
+            for raw, bad in source.batches(config.batch_size):
+                n_source += len(raw) + len(bad)
+                raw[SEQ] = range(seq, seq + len(raw))
+                seq += len(raw)
+                if bad:
+                    store(pa.table({}), preparer.unreadable(bad))
+                if not len(raw):
+                    continue
+                pool = workers.for_batch(seq, config)
+                if pool is None:
+                    store(*analyze_batch(raw, preparer, config, kind))
+                    continue
+                pending.append(pool.submit(analyze_batch, raw, preparer, config, kind))
+                while len(pending) > 2 * config.workers:
+                    store(*pending.pop(0).result())
+            result.n_in += n_source
+            result.sources.append({"source": source.name, "rows": n_source,
+                                   "columns": colmap.found()})
+        for future in pending:
+            store(*future.result())
+
+
+class _Workers:
+    """The run's process pool: started before the workspace opens for an input that is large
+    on disk, else once the input turns out to span several batches (Excel and Parquet are
+    smaller on disk than their rows); shut down once the batches are in."""
+
+    def __init__(self, config: Config, sources: list) -> None:
+        eager = config.workers > 1 and _large(sources, config)
+        self.pool: ProcessPoolExecutor | None = _start_pool(config) if eager else None
+
+    def for_batch(self, seq: int, config: Config) -> ProcessPoolExecutor | None:
+        """The pool for the batch ending at input row `seq`; None: analyse in-process."""
+        if self.pool is None and config.workers > 1 and seq > 2 * config.batch_size:
+            self.pool = _start_pool(config)
+        return self.pool
+
+    def close(self, cancel: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=cancel)
 
 
 def _large(sources: list, config: Config) -> bool:

@@ -17,11 +17,9 @@ import pyarrow as pa
 from textmine.workspace import Workspace
 
 CONFLICT = "duplicate_id_conflict"
-
-
-def conflict_detail(doc_id: str) -> str:
-    return (f"ID {doc_id} was already used by a row with different text; "
-            "give the row its own ID or remove the duplicate")
+# The reject detail of a conflict, in both engines (`{}` is the ID).
+CONFLICT_DETAIL = ("ID {} was already used by a row with different text; "
+                   "give the row its own ID or remove the duplicate")
 
 
 @dataclass
@@ -104,40 +102,37 @@ class RunLedger:
         """, [self.run_id])
         duplicates = int(con.execute(
             "SELECT count(*) FILTER (WHERE same) FROM _collisions").fetchall()[0][0])
-        con.execute("""
-            INSERT INTO rejects BY NAME
-            SELECT ? AS run_id, source, row, doc_id, ? AS reason,
-                   'ID ' || doc_id || ' was already used by a row with different text; '
-                   || 'give the row its own ID or remove the duplicate' AS detail, excerpt
-            FROM _collisions WHERE NOT same
-        """, [self.run_id, CONFLICT])
+        conflicts = con.execute("SELECT doc_id, source, row, excerpt FROM _collisions "
+                                "WHERE NOT same").fetchall()
         con.execute("DELETE FROM documents WHERE run_id = ? AND doc_id IN "
                     "(SELECT doc_id FROM _collisions)", [self.run_id])
         con.execute("DROP TABLE _collisions")
-        duplicates += self._judge_repeats(ws)
+        duplicates += self._judge_repeats(ws, conflicts)
         stored = int(con.execute("SELECT count(*) FROM documents WHERE run_id = ?",
                                  [self.run_id]).fetchall()[0][0])
         return stored, duplicates
 
-    def _judge_repeats(self, ws: Workspace) -> int:
-        """Count the duplicates among the repeats; reject the conflicts."""
-        if not self.repeats:
-            return 0
-        ids = pa.table({"doc_id": sorted({r.doc_id for r in self.repeats})})
-        ws.con.register("_repeat_ids", ids)
-        try:
-            earlier = dict(ws.con.execute(
-                "SELECT d.doc_id, d.source_hash FROM documents d JOIN _repeat_ids USING (doc_id) "
-                "WHERE d.run_id IS DISTINCT FROM ?", [self.run_id]).fetchall())
-        finally:
-            ws.con.unregister("_repeat_ids")
-        conflicts = [r for r in self.repeats
-                     if (r.digest != earlier[r.doc_id] if r.doc_id in earlier
-                         else not r.same_as_first)]
-        if conflicts:
+    def _judge_repeats(self, ws: Workspace, conflicts: list[tuple]) -> int:
+        """Count the duplicates among the repeats. The repeats that reuse an ID with other
+        text are rejected, together with `conflicts` (doc_id, source, row, excerpt)."""
+        earlier: dict[str, str] = {}
+        if self.repeats:
+            ids = pa.table({"doc_id": sorted({r.doc_id for r in self.repeats})})
+            ws.con.register("_repeat_ids", ids)
+            try:
+                earlier = dict(ws.con.execute(
+                    "SELECT d.doc_id, d.source_hash FROM documents d JOIN _repeat_ids "
+                    "USING (doc_id) WHERE d.run_id IS DISTINCT FROM ?", [self.run_id]).fetchall())
+            finally:
+                ws.con.unregister("_repeat_ids")
+        repeated = [(r.doc_id, r.source, r.row, r.excerpt) for r in self.repeats
+                    if (r.digest != earlier[r.doc_id] if r.doc_id in earlier
+                        else not r.same_as_first)]
+        rows = conflicts + repeated
+        if rows:
+            ids, sources, lines, excerpts = zip(*rows, strict=True)
             ws.insert("rejects", pd.DataFrame({
-                "run_id": self.run_id, "source": [r.source for r in conflicts],
-                "row": [r.row for r in conflicts], "doc_id": [r.doc_id for r in conflicts],
-                "reason": CONFLICT, "detail": [conflict_detail(r.doc_id) for r in conflicts],
-                "excerpt": [r.excerpt for r in conflicts]}))
-        return len(self.repeats) - len(conflicts)
+                "run_id": self.run_id, "source": sources, "row": lines, "doc_id": ids,
+                "reason": CONFLICT, "detail": [CONFLICT_DETAIL.format(i) for i in ids],
+                "excerpt": excerpts}))
+        return len(self.repeats) - len(repeated)

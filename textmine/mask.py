@@ -50,10 +50,10 @@ PLACEHOLDERS: dict[str, str] = {
     "wechat": "<WECHAT>",
 }
 
-# Almost every review has neither a digit nor an @ nor a WeChat cue: one search decides that it
-# has no PII.
 _WECHAT_CUE = r"(?:微信|威信|薇信|[Vv]信|(?<![A-Za-z])(?:vx|wx|weixin|wechat))"
-_GATE = re.compile(r"[0-9０-９@＠]|[微威薇vVｖＶ]信|[vVwWｖＶｗＷ][xXｘＸ]|weixin|wechat", re.IGNORECASE)
+# Almost every review has neither a digit nor an @ nor a WeChat cue: one search of the folded
+# text decides that it has no PII.
+_GATE = re.compile(r"[0-9@]|" + _WECHAT_CUE, re.IGNORECASE)
 
 # Matching runs on a full-width-folded copy of the text; folding is one character for one, so
 # the positions found are positions in the original text. Cleaned text has nothing to fold.
@@ -211,9 +211,9 @@ _CUED = frozenset({"email", "qq", "wechat"})  # found by their own cue: no order
 
 def find_pii(text: str) -> list[tuple[str, int, int]]:
     """Return the personal data in `text` as (kind, start, end), in text order, not overlapping."""
-    if not _GATE.search(text):
-        return []
     probe = text.translate(_FOLD) if _FULL_WIDTH.search(text) else text
+    if not _GATE.search(probe):
+        return []
     found: list[tuple[str, int, int]] = []
     for kind, finder in _FINDERS:
         for start, end in finder(probe):

@@ -65,10 +65,8 @@ def _label(value: object) -> str | None:
 
 
 def normalize_ids(values: pd.Series) -> pd.Series:
-    """Vectorised `normalize_id` for a column of strings/None."""
-    text = values.astype("string").str.translate(_FULLWIDTH).str.strip().str.strip("\ufeff")
-    keep = (text.notna() & (text != "")).fillna(False)
-    return text.astype(object).where(keep, None)
+    """`normalize_id` for a column of strings/None."""
+    return pd.Series(_normalize_id_list(values.tolist()), index=values.index, dtype=object)
 
 
 def parse_ratings(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -194,7 +192,8 @@ class Preparer:
         if cols["doc_id"] is None:
             ids = hashed_ids(self.kind, data["customer_id"], created, text)
             if self.kind == "chat" and cols["session_id"] is not None:
-                # "<session>:<turn>" once turns are numbered across the whole input (in SQL).
+                # "<session>:<turn>" once turns are numbered across the whole input
+                # (`ledger.RunLedger.admit`).
                 pending = np.array([s is not None for s in data["session_id"]], dtype=bool)
                 ids = [None if p else i for i, p in zip(pending, ids, strict=True)]
         else:
@@ -261,6 +260,6 @@ class Preparer:
     def _turn_numbers(self, n: int, given: pd.Series) -> pd.api.extensions.ExtensionArray:
         if self.kind != "chat" or self.columns["turn"] is None:
             # Without a turn column the file order is the conversation order; turns are numbered
-            # per session over the whole input when the run is stored (see analyze._classify).
+            # per session over the whole input when the run is stored (`ledger.RunLedger`).
             return pd.array([None] * n, dtype="Int64")
         return pd.to_numeric(given, errors="coerce").astype("Int64").array

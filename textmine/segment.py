@@ -64,16 +64,18 @@ class Segmenter:
         pos = self._userdict_pos
         return [(w, pos.get(w, p)) for w, p in self._jieba.tag(text, self.hmm)]
 
-    def _kept(self, word: str) -> str:
-        """The canonical form of `word` to keep, or "" when it is dropped."""
-        return self.synonyms.get(word, word) if word not in self.stopwords and _is_word(word) else ""
+    def _learn(self, words: set[str]) -> None:
+        """Judge each word not seen before once per process: the canonical form to keep (a
+        synonym's target), or "" when it is a stopword, punctuation or space."""
+        cache = self._word_cache
+        for w in words.difference(cache):
+            cache[w] = (self.synonyms.get(w, w) if w not in self.stopwords and _is_word(w)
+                        else "")
 
     def filter(self, words: list[str]) -> list[str]:
         """Drop stopwords, punctuation and spaces; map synonyms to their canonical word."""
-        cache = self._word_cache
-        for w in set(words).difference(cache):
-            cache[w] = self._kept(w)
-        return list(filter(None, map(cache.__getitem__, words)))
+        self._learn(set(words))
+        return list(filter(None, map(self._word_cache.__getitem__, words)))
 
     def __call__(self, text: str) -> list[str]:
         return self.filter(self.cut(text))
@@ -82,10 +84,7 @@ class Segmenter:
         """(words, tokens) for a batch: raw words for clause rules, filtered tokens to store."""
         cut = self.cut
         words = [cut(t) if isinstance(t, str) else [] for t in texts]
-        # Each distinct word is judged once per process (cached); the per-document work is
-        # then C-level map/filter over the cache.
-        cache = self._word_cache
-        for w in set().union(*words).difference(cache):
-            cache[w] = self._kept(w)
-        lookup = cache.__getitem__
+        # The per-document work is C-level map/filter over the cache of judged words.
+        self._learn(set().union(*words))
+        lookup = self._word_cache.__getitem__
         return words, [list(filter(None, map(lookup, w))) for w in words]

@@ -1,4 +1,4 @@
-"""Dedup in Spark with the local engine's rules (analyze._classify): first wins, by input order.
+"""Dedup in Spark with the local engine's rules (`ledger.RunLedger`): first wins, by input order.
 
 - chats without turn numbers: turns are numbered per session in input order, and rows
   without an ID get `<session>:<turn>`;
@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-CONFLICT_REASON = "duplicate_id_conflict"
+from textmine.ledger import CONFLICT as CONFLICT_REASON
+from textmine.ledger import CONFLICT_DETAIL
 
 
 def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status`
@@ -52,9 +53,7 @@ def conflict_rejects(conflicts, run_id: str):  # -> pyspark DataFrame in the REJ
     in the local engine's wording."""
     from pyspark.sql import functions as F
 
-    detail = F.concat(F.lit("ID "), F.col("doc_id"),
-                      F.lit(" was already used by a row with different text; "
-                            "give the row its own ID or remove the duplicate"))
+    detail = F.format_string(CONFLICT_DETAIL.replace("{}", "%s"), F.col("doc_id"))
     return conflicts.select(
         F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"), "doc_id",
         F.lit(CONFLICT_REASON).alias("reason"), detail.alias("detail"),
