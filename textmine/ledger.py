@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from textmine.workspace import Workspace
 
@@ -51,22 +53,16 @@ class RunLedger:
         Chat turns without a turn column are numbered per session in input order, and turns
         without an ID get `<session>:<turn>`, the same IDs however the input is batched.
         """
-        kinds = table["kind"].to_pylist()
-        sessions = table["session_id"].to_pylist()
-        turns = table["turn"].to_pylist()
+        table = self._number_turns(table)
         ids = table["doc_id"].to_pylist()
         hashes = table["source_hash"].to_pylist()
+        seen = self.seen
+        if len(set(ids)) == len(ids) and seen.keys().isdisjoint(ids):
+            seen.update(zip(ids, hashes, strict=True))  # the usual batch: every ID is new, all rows stay
+            return table
         keep: list[bool] = []
         repeats: list[tuple[int, bool]] = []
-        seen, counters = self.seen, self.turns
-        for i, (kind, session, turn, doc_id, digest) in enumerate(
-                zip(kinds, sessions, turns, ids, hashes, strict=True)):
-            if kind == "chat" and session is not None:
-                n = counters[session] = counters.get(session, 0) + 1
-                if turn is None:
-                    turns[i] = turn = n
-                if doc_id is None:
-                    ids[i] = doc_id = f"{session}:{turn}"
+        for i, (doc_id, digest) in enumerate(zip(ids, hashes, strict=True)):
             first = seen.get(doc_id)
             if first is None:
                 seen[doc_id] = digest
@@ -74,10 +70,6 @@ class RunLedger:
             else:
                 keep.append(False)
                 repeats.append((i, first == digest))
-        table = (table.set_column(table.schema.get_field_index("doc_id"), "doc_id",
-                                  pa.array(ids, pa.string()))
-                 .set_column(table.schema.get_field_index("turn"), "turn",
-                             pa.array(turns, pa.int32())))
         if repeats:
             rows = table.take([i for i, _ in repeats]).select(
                 ["doc_id", "source_hash", "source", "source_row", "text"]).to_pylist()
@@ -86,6 +78,35 @@ class RunLedger:
                         (r["text"] or "")[:120])
                 for r, (_, same) in zip(rows, repeats, strict=True))
         return table.filter(pa.array(keep, pa.bool_()))
+
+    def _number_turns(self, table: pa.Table) -> pa.Table:
+        """Chat turns with a session: `turn` (when missing) = their position in the session
+        over the whole run so far, `doc_id` (when missing) = `<session>:<turn>`."""
+        sessions = table["session_id"].to_pandas()
+        chat = (table["kind"].to_numpy(zero_copy_only=False) == "chat") & sessions.notna().to_numpy()
+        if not chat.any():
+            return table
+        codes, names = pd.factorize(sessions[chat])
+        before = np.array([self.turns.get(name, 0) for name in names], dtype=np.int64)
+        position = pd.Series(codes).groupby(codes).cumcount().to_numpy() + 1 + before[codes]
+        self.turns.update(zip(names, (before + np.bincount(codes)).tolist(), strict=True))
+        rows = np.flatnonzero(chat)
+        turn = table["turn"]
+        missing_turn = np.zeros(len(chat), dtype=bool)
+        missing_turn[rows] = turn.is_null().to_numpy(zero_copy_only=False)[rows]
+        if missing_turn.any():
+            numbered = np.zeros(len(chat), dtype=np.int32)
+            numbered[rows] = position
+            turn = pc.if_else(pa.array(missing_turn), pa.array(numbered, pa.int32()), turn)
+            table = table.set_column(table.schema.get_field_index("turn"), "turn", turn)
+        doc_id = table["doc_id"]
+        missing_id = np.zeros(len(chat), dtype=bool)
+        missing_id[rows] = doc_id.is_null().to_numpy(zero_copy_only=False)[rows]
+        if missing_id.any():
+            named = pc.binary_join_element_wise(table["session_id"], pc.cast(turn, pa.string()), ":")
+            table = table.set_column(table.schema.get_field_index("doc_id"), "doc_id",
+                                     pc.if_else(pa.array(missing_id), named, doc_id))
+        return table
 
     def settle(self, ws: Workspace) -> tuple[int, int]:
         """(stored, duplicates) once the run's batches are in: this run's rows whose ID an

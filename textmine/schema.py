@@ -34,6 +34,7 @@ DOCUMENTS = pa.schema([
     ("escalation", pa.list_(pa.string())),  # chats: escalation categories of a customer turn
     ("unresolved", pa.bool_()),  # chats: a customer turn says the problem is still open
     ("turn_act", pa.string()),  # chats: closing/resigned/ack/opinion/question/other (customer turns)
+    ("question", pa.bool_()),  # chats: a customer turn asks something (chats.signals.QUESTION)
     ("topic_id", pa.int32()),
     ("topic_label", pa.string()),
     ("topic_prob", pa.float64()),

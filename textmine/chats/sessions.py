@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 
 from textmine.chats.risk import BAD_ENDING, session_risk
-from textmine.chats.signals import QUESTION
+from textmine.chats.signals import QUESTION_RE2
 from textmine.errors import TextmineError
 from textmine.lexicons import Lexicons
 from textmine.schema import register_table
@@ -68,8 +68,9 @@ _TURNS_SQL = """
 CREATE OR REPLACE TEMP TABLE _turns AS
 SELECT session_id, customer_id, channel, product, order_id, role, created_at, sentiment,
        escalation, unresolved, turn_act, topic_id, is_customer,
-       CASE WHEN is_customer THEN regexp_matches(coalesce(text, ''), ?) ELSE false END
-           AS question,
+       -- the speaker stage's flag; turns stored before it existed are read here
+       CASE WHEN is_customer THEN coalesce(question, regexp_matches(coalesce(text, ''), ?))
+            ELSE false END AS question,
        row_number() OVER (PARTITION BY session_id ORDER BY turn NULLS LAST, created_at, doc_id)
            AS pos
 FROM (SELECT *, coalesce(role, 'customer') NOT IN ('agent', 'bot', 'system') AS is_customer
@@ -266,7 +267,7 @@ def _build_sessions(ws: Workspace, session_ids: list[str] | None, lexicons: Lexi
                        "FROM _touched_df")
         ws.con.unregister("_touched_df")
     _lexicon_tables(ws, lexicons)
-    ws.con.execute(_TURNS_SQL, [QUESTION])
+    ws.con.execute(_TURNS_SQL, [QUESTION_RE2])
     ws.con.execute(_WORDS_SQL)
     ws.con.execute(f"CREATE OR REPLACE TEMP TABLE _computed AS {_SESSIONS_SQL}",
                    [NEEDS_ANSWER_BELOW, REPEAT_SIMILARITY])
