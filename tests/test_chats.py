@@ -334,8 +334,14 @@ def test_sessions_cli_lists_the_worst_first(tmp_path: Path) -> None:
     assert risks == sorted(risks, reverse=True) and all(r["ended_badly"] for r in listed)
     shown = runner.invoke(app, ["sessions", "show", listed[0]["session_id"], "-w", str(ws), "--json"])
     assert shown.exit_code == 0
-    turns = [t["turn"] for t in json.loads(shown.stdout)]
-    assert turns == sorted(turns)
+    turns = json.loads(shown.stdout)
+    assert [t["turn"] for t in turns] == sorted(t["turn"] for t in turns)
+    # customer turns show how they were read (closing, opinion …); other turns have no act
+    assert all((t["turn_act"] is None) == (t["role"] != "customer") for t in turns)
+    printed = runner.invoke(app, ["sessions", "show", listed[0]["session_id"], "-w", str(ws)])
+    first_customer = next(t for t in turns if t["role"] == "customer")
+    assert f"customer [{first_customer['sentiment']:.2f}] {first_customer['turn_act']}" \
+        in printed.stdout
     missing = runner.invoke(app, ["sessions", "show", "NOPE", "-w", str(ws)])
     assert missing.exit_code == 2 and "E019" in missing.output
 

@@ -396,7 +396,7 @@ def list_sessions(ws: Workspace, limit: int = 20, *, bad_only: bool = False,
 def session_turns(ws: Workspace, session_id: str) -> pd.DataFrame:
     """One session's turns in order, with the customer-only signals."""
     frame = ws.query("""
-        SELECT turn, role, created_at, text, sentiment, escalation, unresolved
+        SELECT turn, role, created_at, text, sentiment, turn_act, escalation, unresolved
         FROM documents WHERE kind = 'chat' AND session_id = ?
         ORDER BY turn NULLS LAST, created_at, doc_id
     """, [session_id])

@@ -25,7 +25,10 @@ Example:
     textmine sessions list --bad --top 20
 """
 
-SHOW_HELP = """Print one session's turns in order (agent turns carry no sentiment).
+SHOW_HELP = """Print one session's turns in order, with what each customer turn says.
+
+A customer turn shows its sentiment and turn act (closing, resigned, ack, opinion, question,
+other) and its flags (⚑投诉, ⚑未解决); agent and bot turns carry none.
 
 Example:
 
@@ -87,6 +90,7 @@ def register(app: typer.Typer) -> None:
             return
         for row in turns.itertuples():
             mood = "" if pd.isna(row.sentiment) else f" [{row.sentiment:.2f}]"
+            mood += "" if _missing(row.turn_act) else f" {row.turn_act}"
             flags = "".join(f" ⚑{c}" for c in _list(row.escalation)) + \
                 (" ⚑未解决" if row.unresolved is not None and row.unresolved is not pd.NA
                  and bool(row.unresolved) else "")
