@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from textmine.mask import PLACEHOLDERS, find_pii, mask_text, mask_texts
+from textmine.mask import PLACEHOLDERS, find_pii, mask_text, mask_texts, may_hold_pii
 
 # Numbers used below, each checked by hand once:
 CARD_19 = "6222021234567890128"  # Luhn-valid UnionPay-like card
@@ -402,3 +402,19 @@ def test_find_pii_spans_are_ordered_and_disjoint(text):
 @given(st.lists(_pii_texts, max_size=8))
 def test_mask_texts_equals_mask_text_on_each(texts):
     assert mask_texts(pd.Series(texts, dtype=object)).tolist() == [mask_text(t) for t in texts]
+
+
+@_prop
+@given(_pii_texts)
+def test_the_batch_gate_lets_every_text_with_pii_through(text):
+    # mask_texts skips the finders for texts the batch gate rules out: it must never rule out
+    # a text in which they find something.
+    if find_pii(text):
+        assert may_hold_pii([text]).tolist() == [True]
+
+
+@pytest.mark.parametrize("text", ["电话１３８１２３４５６７８", "加ＷＸ：ａｂｃｄｅｆ", "ＷｅＣｈａｔ：ｈｅｌｌｏ１２",
+                                  "邮箱ａ＠ｂ.ｃｎ", "QQ 12345", "薇信 abcdef1"])
+def test_the_batch_gate_sees_full_width_and_cued_pii(text):
+    assert find_pii(text)
+    assert may_hold_pii([text]).tolist() == [True]

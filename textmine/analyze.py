@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -215,19 +216,50 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
 class _Workers:
     """The run's process pool: started before the workspace opens for an input that is large
     on disk, else once the input turns out to span several batches (Excel and Parquet are
-    smaller on disk than their rows); shut down once the batches are in."""
+    smaller on disk than their rows); shut down once the batches are in.
+
+    The pool starts in a thread: the fork server takes about a second to import textmine and
+    build the segmenter and model, and meanwhile the main thread opens the workspace and reads
+    the first batches instead of waiting for it.
+    """
 
     def __init__(self, config: Config, sources: list) -> None:
-        eager = config.workers > 1 and _large(sources, config)
-        self.pool: ProcessPoolExecutor | None = _start_pool(config) if eager else None
+        self.pool: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None
+        self._started: list[ProcessPoolExecutor | BaseException] = []
+        if config.workers > 1 and _large(sources, config):
+            self._start(config)
+
+    def _start(self, config: Config) -> None:
+        def start() -> None:
+            try:
+                self._started.append(_start_pool(config))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+                self._started.append(exc)
+
+        self._starting = threading.Thread(target=start, name="textmine-pool-start", daemon=True)
+        self._starting.start()
+
+    def _wait(self) -> None:
+        if self._starting is None:
+            return
+        self._starting.join()
+        self._starting = None
+        started = self._started.pop()
+        if isinstance(started, BaseException):
+            raise started
+        self.pool = started
 
     def for_batch(self, seq: int, config: Config) -> ProcessPoolExecutor | None:
         """The pool for the batch ending at input row `seq`; None: analyse in-process."""
-        if self.pool is None and config.workers > 1 and seq > 2 * config.batch_size:
-            self.pool = _start_pool(config)
+        if (self.pool is None and self._starting is None and config.workers > 1
+                and seq > 2 * config.batch_size):
+            self._start(config)
+        self._wait()
         return self.pool
 
     def close(self, cancel: bool = False) -> None:
+        self._wait()
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=cancel)
 

