@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+import re2
 
 from textmine.config import Config
 from textmine.lexicons import Lexicons, load_lexicons
@@ -67,10 +66,10 @@ class Resources:
         return load_model(self.config.sentiment_model, self.lexicons)
 
     @cached_property
-    def complaint_pattern(self) -> re.Pattern[str] | None:
+    def complaint_pattern(self) -> re2._Regexp | None:
         phrases = sorted({p for words in self.lexicons.complaint.values() for p in words},
                          key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, phrases))) if phrases else None
+        return re2.compile("|".join(map(re.escape, phrases))) if phrases else None
 
 
 _RESOURCES: dict[str, Resources] = {}
@@ -135,14 +134,28 @@ def complaint_stage(batch: pd.DataFrame, resources: Resources) -> pd.DataFrame:
     negative = batch["polarity"].to_numpy() == "negative"
     pattern = resources.complaint_pattern
     if pattern is not None and len(batch):
-        # RE2 (Arrow) runs the phrase alternation in linear time, ~4x faster than `re`.
-        texts = pa.array(batch["text"].tolist(), type=pa.string(), from_pandas=True)
-        intent = pc.match_substring_regex(texts, pattern.pattern).fill_null(False).to_numpy(
-            zero_copy_only=False)
+        intent = texts_matching(pattern, batch["text"].tolist())
     else:
         intent = np.zeros(len(batch), dtype=bool)
     batch["is_complaint"] = negative | intent
     return batch
+
+
+def texts_matching(pattern: re2._Regexp, texts: list[str | None]) -> np.ndarray:
+    """For each text, whether `pattern` (which never matches a newline) occurs in it.
+
+    One RE2 scan of the batch joined by newlines, with the pattern compiled once per process:
+    RE2 builds its automaton as it reads, so a pattern kept across batches (unlike Arrow's
+    regex kernels, which compile per call) scans at memory speed after the first batch.
+    """
+    parts = [t.replace("\n", " ") if t else "" for t in texts]
+    joined = "\n".join(parts)
+    starts = np.cumsum([0] + [len(t) + 1 for t in parts[:-1]])
+    found = np.zeros(len(parts), dtype=bool)
+    hits = [m.start() for m in pattern.finditer(joined)]
+    if hits:
+        found[np.searchsorted(starts, hits, side="right") - 1] = True
+    return found
 
 
 STAGES: dict[str, Stage] = {}
