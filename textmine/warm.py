@@ -15,13 +15,22 @@ from textmine.config import Config
 WARM_CONFIG_ENV = "TEXTMINE_WARM_CONFIG"
 
 
+# Run once through the stages so that what they build on first use (OpenCC's dictionaries,
+# the character tables, the aspect finder, compiled phrase patterns) exists before the workers
+# are forked from this process, instead of in each worker's first batch.
+_SAMPLE = ("物流很快，但是质量太差了！！", "客服态度很好，电话13812345678", "衣服尺码偏小，颜色和图片不一样")
+
+
 def warm(config: Config) -> None:
     """Build (and cache for this process) the resources the stages of `config` use."""
-    from textmine.pipeline import _ensure_stage_modules, resources_for
+    import pandas as pd
+
+    from textmine.pipeline import _ensure_stage_modules, process_batch, resources_for
 
     _ensure_stage_modules()
     resources = resources_for(config)
     _ = resources.segmenter, resources.sentiment_model, resources.complaint_pattern
+    process_batch(pd.DataFrame({"text_raw": list(_SAMPLE)}), config)
 
 
 def _warm_from_environment() -> None:
