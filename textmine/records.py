@@ -172,10 +172,11 @@ class Preparer:
             "seq": raw[SEQ].to_numpy(dtype=np.int64),
             "source_row": raw[ROW].to_numpy(dtype=np.int64),
         }
+        absent = [None] * n
         for name in ID_FIELDS:
-            data[name] = _normalize_id_list(column(name).tolist())
+            data[name] = _normalize_id_list(column(name).tolist()) if cols[name] else absent
         for name in LABEL_FIELDS:
-            data[name] = [_label(v) for v in column(name).tolist()]
+            data[name] = [_label(v) for v in column(name).tolist()] if cols[name] else absent
         text = column("text")
         texts = [_as_text(t) for t in text.tolist()]
         created, bad_time = (parse_times(column("created_at"), self.timezone)
