@@ -72,6 +72,17 @@ def test_saved_model_assigns_the_same_topics_without_lexicons(complaint_tokens, 
     assert loaded.lexicons is None  # token lists need no lexicons once fitted
 
 
+def test_one_term_documents_are_assigned_but_not_learnt_from(complaint_tokens, fitted):
+    word = fitted.topics_[0].top_terms[0]
+    extra = [[word]] * 3 + [[t.top_terms[0]] for t in fitted.topics_[1:]]
+    more = tiny().fit(complaint_tokens + extra)
+    assert [t.top_terms for t in more.topics_] == [t.top_terms for t in fitted.topics_]
+    ids, _ = more.predict(extra)
+    assert (ids >= 0).all()
+    with_them = tiny(min_terms=1).fit(complaint_tokens + extra)
+    assert not np.allclose(with_them.state_.lam, more.state_.lam)
+
+
 def test_documents_that_fit_no_topic_get_minus_one(fitted):
     topical = fitted.topics_[0].top_terms[:3]
     ids, probs = fitted.predict([[], ["的", "了"], ["东西", "感觉"], topical])
