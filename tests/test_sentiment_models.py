@@ -109,3 +109,27 @@ def test_nb_scales_follow_the_labels_and_tfidf_stays_available(batch, tmp_path, 
     assert (tfidf.scale >= 0).all()
     loaded = load_model(str(tfidf.save(tmp_path / "tfidf")), lexicons)
     assert np.allclose(loaded.predict_proba(batch), tfidf.predict_proba(batch), atol=0.02)
+
+
+def test_nb_scales_do_not_depend_on_the_number_of_buckets(batch):
+    from textmine.sentiment.ngram import _buckets, _char_keys
+
+    labels = np.array([1] * 8 + [0] * 8)
+    (_, keys) = _char_keys(["推差好的"], (1,))
+    found = []
+    for bits in (16, 20):
+        model = NgramModel(NgramSettings(bits=bits, min_df=1, lexicon=False)).fit(batch, labels)
+        found.append(model.scale[_buckets(keys, bits)])
+    # Normalising over every bucket (most of them empty) shifted all ratios with 2**bits.
+    assert np.allclose(found[0], found[1], atol=1e-5)
+
+
+def test_calibration_is_fitted_on_out_of_fold_scores(batch):
+    labels = np.array([1] * 8 + [0] * 8)
+    model = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=4)).fit(batch, labels)
+    validation = model.info["validation"]
+    assert validation["n"] == len(labels)  # every row scored by a model that never saw it
+    assert validation["split"].startswith("4-fold out-of-fold")
+    assert model.calibration[0] > 0  # a higher n-gram score means more likely positive
+    small = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=0)).fit(batch, labels)
+    assert small.info["validation"] == {}  # 10 % of 16 rows is too few to hold out

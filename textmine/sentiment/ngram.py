@@ -9,8 +9,8 @@ Keys are hashed into 2**bits buckets whose weights are plain arrays (no vocabula
 A row is count x scale per bucket divided by the root of its summed squared scales. The scale
 is the NB-SVM log-count ratio log(P(bucket | positive) / P(bucket | negative)) by default
 (weighting "nb", Wang & Manning 2012), or idf (weighting "tfidf"); logistic regression on
-that, then a calibration fitted on a held-out split, so 0.5 means "as likely positive as
-negative". A saved model is one `.npz` file (arrays + a JSON header: settings,
+that, then a calibration fitted on out-of-fold scores of the training file, so 0.5 means
+"as likely positive as negative". A saved model is one `.npz` file (arrays + a JSON header: settings,
 training summary, scores), read with `allow_pickle=False`, so loading a file never runs code.
 """
 
@@ -42,7 +42,10 @@ class NgramSettings:
     lexicon: bool = True  # blend the rules scorer's document score in at calibration
     base: str | None = None  # add this model's logit as an input ("default" or a path)
     C: float = 8.0  # chosen on an inner 10 % split of a training fold (shopping)
-    holdout: float = 0.1  # share of training rows kept aside to fit the calibration and report
+    # Out-of-fold scores for the calibration (0: use `holdout`); 3 folds scored hotels as well
+    # as 5 (5-fold CV 0.9079 vs 0.9075) for 4 fits instead of 6.
+    calibration_folds: int = 3
+    holdout: float = 0.1  # with calibration_folds 0: share of rows kept aside to calibrate
     seed: int = 13
 
     @classmethod
@@ -112,7 +115,7 @@ def _buckets(keys: np.ndarray, bits: int) -> np.ndarray:
 class NgramModel:
     """Hashed TF-IDF n-grams + logistic regression + Platt calibration (SentimentModel).
 
-    `lexicon`: the calibration on the held-out split is a logistic regression on two inputs,
+    `lexicon`: the calibration on out-of-fold scores is a logistic regression on two inputs,
     the n-gram score and the rules scorer's document score (needs `_words`), so negation and
     contrast that bags of n-grams miss (不是不好) move the result as much as held-out data
     says they should. `base`: the logit of another model (e.g. "default") is one more
@@ -232,15 +235,18 @@ class NgramModel:
                                     shape=(len(batch), size))
         present.sum_duplicates()
         df = np.bincount(present.indices, minlength=size)
+        kept = df >= s.min_df
         if s.weighting == "nb":
-            # Documents of each class holding the bucket, add-one smoothed.
+            # Documents of each class holding the bucket, add-one smoothed, normalised over
+            # the buckets kept: normalising over all 2**bits buckets (mostly empty) shifted
+            # every ratio by about +0.3, which cost 0.4 points of 5-fold accuracy on hotels.
             rows = np.repeat(labels, np.diff(present.indptr)) == 1
             p = np.bincount(present.indices[rows], minlength=size) + 1.0
             q = np.bincount(present.indices[~rows], minlength=size) + 1.0
-            scale = np.log(p / p.sum()) - np.log(q / q.sum())
+            scale = np.log(p / p[kept].sum()) - np.log(q / q[kept].sum())
         else:
             scale = np.log((1 + len(batch)) / (1 + df)) + 1.0
-        scale[df < s.min_df] = 0.0  # rare buckets are left out entirely
+        scale[~kept] = 0.0  # rare buckets are left out entirely
         self.scale = scale.astype(np.float32)
 
     def _fit_lr(self, batch: pd.DataFrame, labels: np.ndarray) -> None:
@@ -256,25 +262,36 @@ class NgramModel:
 
     def fit(self, batch: pd.DataFrame, labels: np.ndarray | pd.Series,
             summary: dict[str, Any] | None = None) -> NgramModel:
-        """Fit on `batch` (text, tokens[, _words]) and 0/1 `labels`; held-out scores in `info`."""
+        """Fit on `batch` (text, tokens[, _words]) and 0/1 `labels`; validation scores in `info`.
+
+        The calibration (and the blend with the rules scorer) is fitted on out-of-fold
+        scores: `calibration_folds` models, each fitted without one fold, score that fold, so
+        every training row gets a score from a model that never saw it. The same scores give
+        the validation figures. With `calibration_folds` 0 a random `holdout` share is used.
+        """
         from textmine.sentiment.metrics import binary_scores
 
         labels = np.asarray(labels, dtype=int)
         s = self.settings
-        rng = np.random.default_rng(s.seed)
-        held = rng.random(len(batch)) < s.holdout
         scores: dict[str, Any] = {}
-        if s.holdout > 0 and held.sum() >= 20 and len(set(labels[held])) == 2:
-            train = batch.iloc[~held]
-            self._fit_vocab(train, labels[~held])
-            self._fit_lr(train, labels[~held])
-            held_batch = batch.iloc[held]
-            inputs = [self.decision_function(held_batch)]
+        parts = self._calibration_parts(labels)
+        if parts:
+            inputs = np.zeros((len(labels), 2 if self.lexicon_scorer is not None else 1))
+            held = np.zeros(len(labels), bool)
+            for train_idx, test_idx in parts:
+                train = batch.iloc[train_idx]
+                self._fit_vocab(train, labels[train_idx])
+                self._fit_lr(train, labels[train_idx])
+                inputs[test_idx, 0] = self.decision_function(batch.iloc[test_idx])
+                held[test_idx] = True
             if self.lexicon_scorer is not None:
-                inputs.append(self.lexicon_scorer.raw_scores(held_batch))
-            self.calibration = _platt(np.column_stack(inputs), labels[held])
-            scores = binary_scores(labels[held], self.predict_proba(batch.iloc[held]))
-            scores["split"] = f"random {s.holdout:.0%} held out of the training file (seed {s.seed})"
+                inputs[held, 1] = self.lexicon_scorer.raw_scores(batch.iloc[np.flatnonzero(held)])
+            self.calibration = _platt(inputs[held], labels[held])
+            scores = binary_scores(labels[held],
+                                   self._calibrated(inputs[held, 0], batch.iloc[np.flatnonzero(held)]))
+            scores["split"] = (f"{len(parts)}-fold out-of-fold scores of the training file "
+                               f"(seed {s.seed})" if len(parts) > 1 else
+                               f"random {s.holdout:.0%} held out of the training file (seed {s.seed})")
         self._fit_vocab(batch, labels)
         self._fit_lr(batch, labels)
         self.info = {"training": {**(summary or {}), "n": int(len(labels)),
@@ -283,6 +300,22 @@ class NgramModel:
                      "validation": scores, "buckets_used": int((self.scale != 0).sum())}
         self.version = f"{FORMAT}:{self.info['buckets_used']}f"
         return self
+
+    def _calibration_parts(self, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(fit rows, scored rows) pairs for the calibration: stratified folds, or one random
+        holdout; none when the file is too small to hold anything out."""
+        s = self.settings
+        minority = int(min(labels.sum(), len(labels) - labels.sum()))
+        folds = min(s.calibration_folds, minority)
+        if folds >= 2:
+            from sklearn.model_selection import StratifiedKFold
+
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=s.seed)
+            return list(splitter.split(np.zeros(len(labels)), labels))
+        held = np.random.default_rng(s.seed).random(len(labels)) < s.holdout
+        if s.holdout > 0 and held.sum() >= 20 and len(set(labels[held])) == 2:
+            return [(np.flatnonzero(~held), np.flatnonzero(held))]
+        return []
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
