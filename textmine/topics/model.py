@@ -23,6 +23,8 @@ from textmine.topics.select import Candidate, choose_k, npmi_coherence, stabilit
 FORMAT = "textmine-topics/1"
 DEFAULT_K_RANGE = (8, 10, 12, 14, 16)
 OTHER = -1  # documents that fit no topic well
+# Distinct terms a document needs to be learnt from, per engine (see `TopicModel._trainable`).
+MIN_TERMS = {"gensim": 2, "tomotopy": 1}
 
 Docs = Sequence[str | Sequence[str]]
 
@@ -57,7 +59,8 @@ class TopicModel:
     (-1); `select_sample` documents and `select_seeds` seeds (each on its own
     resample) per candidate K; `no_below` /
     `no_above` / `max_terms` prune the vocabulary; `min_terms` distinct terms a document needs
-    to be learnt from (shorter ones are only assigned); `relevance` is the label words' λ.
+    to be learnt from (shorter ones are only assigned; None: the engine's measured default,
+    `MIN_TERMS`); `relevance` is the label words' λ.
 
     >>> model = TopicModel(k="auto", seed=0).fit(texts)          # doctest: +SKIP
     >>> topic_ids, probs = model.predict(new_texts)               # doctest: +SKIP
@@ -67,7 +70,7 @@ class TopicModel:
                  engine: str = "gensim", passes: int = 10, iterations: int = 20, seed: int = 0,
                  workers: int = 2, min_prob: float = 0.3, binary: bool = True,
                  select_sample: int = 20000, select_seeds: int = 2, no_below: int = 5,
-                 no_above: float = 0.2, max_terms: int = 8000, min_terms: int = 2,
+                 no_above: float = 0.2, max_terms: int = 8000, min_terms: int | None = None,
                  relevance: float = lab.RELEVANCE_LAMBDA,
                  lexicons: Any = None, segmenter: Any = None) -> None:
         self.k = k
@@ -133,13 +136,16 @@ class TopicModel:
         """The documents LDA learns from: those with at least `min_terms` distinct terms.
 
         Topics are learnt from words that occur together; a one-term review ("物流") holds no
-        co-occurrence, it only adds its word's count to whichever topic already owns it (NMI
-        0.521 → 0.542, mean over K = 10–16, on the shopping negatives). It is still assigned
+        co-occurrence, it only adds its word's count to whichever topic already owns it (gensim:
+        NMI 0.521 → 0.542, mean over K = 10–16, on the shopping negatives). It is still assigned
         afterwards like any document. Falls back to every non-empty document when fewer than
-        half of them are long enough (tiny or very terse corpora).
+        half of them are long enough (tiny or very terse corpora). tomotopy's Gibbs sampler
+        keeps them by default: without them its auto-K fit scored NMI 0.547 instead of 0.555
+        and top-10 overlap across seeds 67% instead of 78% there.
         """
+        min_terms = MIN_TERMS[self.engine] if self.min_terms is None else self.min_terms
         n_terms = counts.getnnz(axis=1)
-        long_enough = n_terms >= max(self.min_terms, 1)
+        long_enough = n_terms >= max(min_terms, 1)
         if long_enough.sum() < 0.5 * (n_terms > 0).sum():
             long_enough = n_terms > 0
         return counts[long_enough]
