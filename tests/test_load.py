@@ -51,6 +51,28 @@ def test_every_format_reads_the_same_strings(tmp_path: Path, fmt: str) -> None:
     assert frame.drop(columns=[ROW]).to_dict(orient="records") == ROWS
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_shares_of_a_file_read_its_rows_once_with_the_same_numbers(tmp_path: Path,
+                                                                   fmt: str) -> None:
+    # The Spark engine's tasks each read one share of a file's batches (`keep`).
+    frame = pd.DataFrame([dict(r, 评论ID=f"R{i:03d}") for i in range(25) for r in ROWS[:1]])
+    path = _write(fmt, tmp_path)
+    if fmt == "jsonl":
+        path.write_text("\n".join(frame.apply(lambda r: json.dumps(r.to_dict(),
+                                                                     ensure_ascii=False),
+                                                axis=1)), encoding="utf-8")
+    else:
+        getattr(frame, f"to_{fmt}")(path, index=False)
+    source = open_source(path)
+    whole = pd.concat([f for f, _ in source.batches(4)], ignore_index=True)
+    shares = [pd.concat([f for f, _ in source.batches(4, keep=lambda i, p=p: i % 3 == p)])
+              for p in range(3)]
+    assert [len(s) for s in shares] == [9, 8, 8]  # batches 0,3,6 | 1,4 | 2,5
+    joined = pd.concat(shares).sort_values(ROW, ignore_index=True)
+    assert whole[ROW].tolist() == list(range(1, 26))
+    pd.testing.assert_frame_equal(joined, whole)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
 def test_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "r.csv"

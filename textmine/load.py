@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ TEXT_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".json": "json", ".
                 ".ndjson": "jsonl"}
 BINARY_FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 ROW = "_row"  # 1-based data row number in the source (header excluded)
+_SKIPPING = ("csv", "tsv", "parquet")  # formats whose readers take `keep` (Source.batches)
 _SNIFF_BYTES = 1 << 20
 _CSV_BLOCK = 32 << 20  # a block must hold the longest row; 1 MB reviews exist in the wild
 
@@ -49,22 +50,36 @@ class Source:
     def name(self) -> str:
         return self.path.name
 
-    def batches(self, batch_size: int = 5000) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
-        """Yield (rows, unreadable) pairs; every cell is a str or None, plus the `_row` column."""
+    def batches(self, batch_size: int = 5000, keep: Callable[[int], bool] | None = None
+                ) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
+        """Yield (rows, unreadable) pairs; every cell is a str or None, plus the `_row` column.
+
+        `keep(i)` False leaves out the i-th pair (0-based), with the same row numbers in the
+        others: a reader of one share of a file (a Spark task) skips turning the rest into
+        strings, where CSV and Parquet spend most of their reading time.
+        """
         reader = {
             "csv": self._csv_batches, "tsv": self._csv_batches, "txt": self._txt_batches,
             "xlsx": self._excel_batches, "parquet": self._parquet_batches,
             "json": self._json_batches, "jsonl": self._jsonl_batches,
         }[self.format]
+        keep = keep or _every
+        # CSV and Parquet readers skip the conversion of left-out batches; the others are
+        # cheap to read or parse whole files at once.
+        pairs = reader(batch_size, keep) if self.format in _SKIPPING else reader(batch_size)
         start = 1
-        for frame, bad in reader(batch_size):
+        for number, (frame, bad) in enumerate(pairs):
+            if not keep(number):
+                start += (frame if isinstance(frame, int) else len(frame)) + len(bad)
+                continue
             frame = frame.reset_index(drop=True)
             frame[ROW] = range(start, start + len(frame))
             start += len(frame) + len(bad)
             yield frame, bad
 
     # -- CSV/TSV -------------------------------------------------------------------------
-    def _csv_batches(self, batch_size: int) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
+    def _csv_batches(self, batch_size: int, keep: Callable[[int], bool]
+                     ) -> Iterator[tuple[pd.DataFrame | int, list[UnreadableRow]]]:
         bad: list[UnreadableRow] = []
 
         def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -87,13 +102,15 @@ class Source:
         try:
             reader = pacsv.open_csv(self.path, read_options=read_opts, parse_options=parse_opts,
                                     convert_options=convert_opts)
+            number = 0
             for record_batch in reader:
                 table = pa.Table.from_batches([record_batch])
                 for offset in range(0, max(table.num_rows, 1), batch_size):
                     chunk = table.slice(offset, batch_size)
                     if chunk.num_rows == 0 and not bad:
                         continue
-                    yield _strings(chunk.to_pandas()), bad
+                    yield (_strings(chunk.to_pandas()) if keep(number) else chunk.num_rows), bad
+                    number += 1
                     bad = []
             if bad:
                 yield pd.DataFrame({c: pd.Series(dtype=object) for c in self.columns}), bad
@@ -131,10 +148,14 @@ class Source:
             yield frame.iloc[offset:offset + batch_size], []
 
     # -- Parquet -----------------------------------------------------------------------------
-    def _parquet_batches(self, batch_size: int) -> Iterator[tuple[pd.DataFrame, list[UnreadableRow]]]:
+    def _parquet_batches(self, batch_size: int, keep: Callable[[int], bool]
+                         ) -> Iterator[tuple[pd.DataFrame | int, list[UnreadableRow]]]:
         try:
             pfile = pq.ParquetFile(self.path)
-            for record_batch in pfile.iter_batches(batch_size=batch_size):
+            for number, record_batch in enumerate(pfile.iter_batches(batch_size=batch_size)):
+                if not keep(number):
+                    yield record_batch.num_rows, []
+                    continue
                 frame = record_batch.to_pandas()
                 yield frame.map(_cell_to_str).astype(object), []
         except pa.ArrowException as exc:
@@ -175,6 +196,10 @@ class Source:
                     rows, bad = [], []
         if rows or bad:
             yield _frame(rows, self.columns), bad
+
+
+def _every(number: int) -> bool:
+    return True
 
 
 def open_source(path: str | Path, encoding: str | None = None) -> Source:

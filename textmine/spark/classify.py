@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-from textmine.ledger import CONFLICT as CONFLICT_REASON
-from textmine.ledger import CONFLICT_DETAIL
-
 
 def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status`
-    """`records`: analysed rows (INCOMING columns); `existing`: (doc_id, source_hash) stored."""
+    """`records`: the records' keys (seq, doc_id, source_hash, session_id, turn);
+    `existing`: (doc_id, source_hash) of the documents already stored."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -47,14 +45,3 @@ def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status
     return records.withColumn("status", status).drop("_stored", "_stored_hash", "_nth",
                                                      "_first_hash")
 
-
-def conflict_rejects(conflicts, run_id: str):  # -> pyspark DataFrame in the REJECTS shape
-    """Rows that reuse an ID with different text (doc_id, source, source_row, text) as rejects,
-    in the local engine's wording."""
-    from pyspark.sql import functions as F
-
-    detail = F.format_string(CONFLICT_DETAIL.replace("{}", "%s"), F.col("doc_id"))
-    return conflicts.select(
-        F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"), "doc_id",
-        F.lit(CONFLICT_REASON).alias("reason"), detail.alias("detail"),
-        F.substring("text", 1, 120).alias("excerpt"))

@@ -1,16 +1,20 @@
-"""Plan the Spark job's input: files, Parquet URIs and catalog tables as one frame of raw rows.
+"""Plan the Spark job's input, so each pass reads it inside its own Python tasks.
 
-Every input becomes rows of the RAW shape: `_src` (which input), `_row` (1-based data row in
-that input, as the local engine numbers it), `_seq` (input order over the whole run), `_bad`
-(why an unreadable row could not be parsed) and one string column per canonical field (the
-input column the field maps to, or null). Only mapped columns travel, and the stage code sees
-the same values it sees locally.
+Files are read by the executors with the local engine's loader, a file split into shares of
+its batches (`Split`: share `part` of `parts` keeps batches i with i % parts == part), so raw
+rows never become JVM rows: every pass (keys, analysis, conflict excerpts) reads them again
+instead of caching them. Tables and Parquet URIs are read by Spark as rows of the RAW shape:
+`_row` (1-based data row, as the local engine numbers it), `_seq` and one string column per
+canonical field (the input column it maps to, or null). `_seq` orders the run's rows (input
+index << 40 | data row): first-wins dedup and chat turn numbers follow it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +23,20 @@ import pyarrow as pa
 
 from textmine.columns import FIELDS, ColumnMap, resolve_columns
 from textmine.errors import TextmineError
-from textmine.load import ROW, Source
+from textmine.load import ROW, Source, UnreadableRow
 from textmine.records import SEQ, Preparer
 
-SRC, BAD = "_src", "_bad"
-RAW = pa.schema([pa.field(SRC, pa.int32()), pa.field(ROW, pa.int64()), pa.field(SEQ, pa.int64()),
-                 pa.field(BAD, pa.string())] + [pa.field(f, pa.string()) for f in FIELDS])
-SEQ_SHIFT = 40  # _seq = input index << 40 | position: input order without counting rows first
+RAW = pa.schema([pa.field(ROW, pa.int64()), pa.field(SEQ, pa.int64())]
+                + [pa.field(f, pa.string()) for f in FIELDS])
+SEQ_SHIFT = 40  # _seq = input index << 40 | data row: input order without counting rows first
 TABLE_PREFIX = "table:"
+# Formats whose loader parses a whole file cheaply (Arrow's CSV and Parquet readers, lines of
+# text): every share of such a file parses it all and converts only its own batches. JSON and
+# Excel are parsed in Python as a whole, so one task reads each such file.
+SPLITTABLE = ("csv", "tsv", "txt", "parquet")
+BYTES_PER_ROW = 100  # no share of a file smaller than a batch of such rows
+
+Frames = Iterator[tuple["Input", pd.DataFrame, list[UnreadableRow]]]
 
 
 @dataclass
@@ -36,7 +46,7 @@ class Input:
     index: int
     name: str  # file name (as the local engine reports it), `table:db.t` or the URI
     colmap: ColumnMap  # canonical field -> the input's column
-    preparer: Preparer  # works on RAW rows (its column map is field -> field)
+    preparer: Preparer  # files: the local engine's; tables: on RAW rows (field -> field)
     source: Source | None = None  # a file read with the same loader as the local engine
     uri: str | None = None  # a catalog table or a Parquet URI read by Spark
 
@@ -56,8 +66,11 @@ def plan_files(spec: str, columns: dict[str, str | None], kind: str, encoding: s
     for path in expand_paths([spec]):
         source = _expand_source(open_source(path, encoding=encoding), kind)
         colmap = resolve_columns(source.columns, columns, source=str(path))
-        out.append(Input(-1, source.name, colmap,
-                         _preparer(colmap, kind, source.name, config, role_of), source=source))
+        preparer = Preparer(colmap, kind, source.name, config.max_chars, config.timezone,
+                            role_of)
+        # Executors parse JSON again: the driver's parse is not shipped with every task.
+        out.append(Input(-1, source.name, colmap, preparer,
+                         source=dataclasses.replace(source, parsed=None)))
     return out
 
 
@@ -76,39 +89,63 @@ def _preparer(colmap: ColumnMap, kind: str, name: str, config: Any,
         {f: (f if colmap[f] is not None else None) for f in FIELDS}))
 
 
-def read_files(batches, files: list[Input], batch_size: int):
-    """mapInArrow body: each row of the task list names a file; yield its rows as RAW batches."""
+@dataclass
+class Plan:
+    """The run's inputs and how a pass reads them: file shares, and Spark frames of tables."""
+
+    inputs: list[Input]
+    batch_size: int
+    splits: list[tuple[int, int, int]] = field(default_factory=list)  # (input, part, parts)
+    tables: dict[int, Any] = field(default_factory=dict)  # input index -> RAW frame
+
+    def split_files(self, tasks: int) -> None:
+        """Shares of the files for about `tasks` reading tasks, by file size."""
+        files = [i for i in self.inputs if i.source is not None]
+        sizes = {i.index: i.source.path.stat().st_size for i in files}
+        total = sum(sizes.values()) or 1
+        self.splits = []
+        for inp in files:
+            parts = 1
+            if inp.source.format in SPLITTABLE:
+                batches = sizes[inp.index] // (self.batch_size * BYTES_PER_ROW) + 1
+                parts = max(1, min(round(tasks * sizes[inp.index] / total), batches))
+            self.splits += [(inp.index, part, parts) for part in range(parts)]
+
+    def map(self, spark, body: Callable[..., Iterator[pa.RecordBatch]], schema):
+        """One frame: `body(batches, read)` over every input, `read` yielding (input, raw rows,
+        unreadable rows); the file shares are one task each."""
+        parts = []
+        if self.splits:
+            read = functools.partial(_file_frames, splits=self.splits,
+                              inputs={i.index: i for i in self.inputs if i.source is not None},
+                              batch_size=self.batch_size)
+            parts.append(spark.range(len(self.splits), numPartitions=len(self.splits))
+                         .mapInArrow(functools.partial(body, read=read), schema))
+        for index, frame in self.tables.items():
+            read = functools.partial(_table_frames, inp=self.inputs[index])
+            parts.append(frame.mapInArrow(functools.partial(body, read=read), schema))
+        return functools.reduce(lambda a, b: a.unionByName(b), parts)
+
+
+def _file_frames(batches, splits: list[tuple[int, int, int]], inputs: dict[int, Input],
+                 batch_size: int) -> Frames:
+    """The shares of files named by the task's rows (split numbers), batch by batch."""
     from textmine.spark.errors import reraise_portable
 
     for task in batches:
-        for task_number in task.column(0).to_pylist():
-            inp = files[task_number]
-            position = 0
+        for number in task.column(0).to_pylist():
+            index, part, parts = splits[number]
+            inp = inputs[index]
             with reraise_portable():
-                for raw, bad in inp.source.batches(batch_size):
-                    yield _raw_batch(inp, raw, position)
-                    position += len(raw)
-                    if bad:
-                        yield pa.RecordBatch.from_pydict({
-                            SRC: [inp.index] * len(bad), ROW: [b.row for b in bad],
-                            SEQ: [None] * len(bad), BAD: [b.detail for b in bad],
-                            **{f: [None] * len(bad) for f in FIELDS}}, schema=RAW)
+                for raw, bad in inp.source.batches(batch_size,
+                                                   keep=lambda i, p=part, n=parts: i % n == p):
+                    raw[SEQ] = raw[ROW].to_numpy(dtype="int64") + (inp.index << SEQ_SHIFT)
+                    yield inp, raw, bad
 
 
-def _raw_batch(inp: Input, raw: pd.DataFrame, position: int) -> pa.RecordBatch:
-    n = len(raw)
-    seq = (inp.index << SEQ_SHIFT) + position
-    arrays: dict[str, Any] = {
-        SRC: pa.array([inp.index] * n, pa.int32()),
-        ROW: pa.array(raw[ROW].to_numpy(dtype="int64")),
-        SEQ: pa.array(range(seq, seq + n), pa.int64()),
-        BAD: pa.nulls(n, pa.string()),
-    }
-    for f in FIELDS:
-        name = inp.colmap[f]
-        arrays[f] = (pa.array(raw[name].tolist(), pa.string()) if name is not None
-                     else pa.nulls(n, pa.string()))
-    return pa.RecordBatch.from_pydict(arrays, schema=RAW)
+def _table_frames(batches, inp: Input) -> Frames:
+    for batch in batches:
+        yield inp, batch.to_pandas(), []
 
 
 def spark_frame(spark, inp: Input, frame):  # -> pyspark DataFrame in the RAW shape
@@ -137,9 +174,8 @@ def spark_frame(spark, inp: Input, frame):  # -> pyspark DataFrame in the RAW sh
                 col.cast("string"))
         return col.cast("string")
 
-    cols = [F.lit(inp.index).cast("int").alias(SRC), row.cast("long").alias(ROW),
-            (F.lit(inp.index << SEQ_SHIFT) + row).cast("long").alias(SEQ),
-            F.lit(None).cast("string").alias(BAD)]
+    cols = [row.cast("long").alias(ROW), (F.lit(inp.index << SEQ_SHIFT) + row).cast("long")
+            .alias(SEQ)]
     for f in FIELDS:
         name = inp.colmap[f]
         cols.append((text(name) if name is not None else F.lit(None).cast("string")).alias(f))

@@ -1,12 +1,15 @@
 """`analyze --engine spark`: plan the local engine's batch job on Spark and write a Parquet folder.
 
-The Spark side only plans. Raw rows are read once (files by the local engine's loader, one
-task per file; tables and Parquet URIs by Spark) and spread over the cores. Pass 1 runs the
-local preparer in `mapInArrow` (records, and rejects with reasons) and its output is the one
-cached frame; dedup follows `analyze._classify`'s rules on its keys; pass 2 runs the pipeline's
-stages (clean/mask -> segment -> sentiment -> aspects -> …) on the records to store, inside the
-tasks that write documents/. Chat sessions come from `textmine.chats`' own SQL, per group of
-customers (`groupBy().applyInArrow`).
+The Spark side only plans, and full rows cross the JVM once, from the Python workers' Arrow
+batches straight into the Parquet writer:
+1. keys: the local preparer runs in the tasks that read the input (file shares or a table's
+   rows) and returns each record's dedup keys, and the rejects with reasons;
+2. dedup follows the local engine's rules (`ledger.RunLedger`) on those keys, in Spark;
+3. documents: the tasks read the input again and run the local engine's batch job
+   (`analyze.analyze_batch`) on the rows dedup kept (the few repeats, broadcast, are left
+   out), inside the tasks that write documents/ — so the commit protocol covers them.
+Chat turns without numbers get them in dedup and are joined on before writing. Chat sessions
+come from `textmine.chats`' own SQL, per group of customers (`groupBy().applyInArrow`).
 """
 
 from __future__ import annotations
@@ -20,36 +23,49 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from textmine.analyze import POST_RUN, PRE_RUN, RunResult, normalise_kind
 from textmine.config import Config
+from textmine.ledger import CONFLICT
 from textmine.lexicons import load_lexicons
 from textmine.pipeline import _ensure_stage_modules
-from textmine.records import SEQ
 from textmine.schema import DOCUMENTS, RUNS, to_arrow
 from textmine.spark import storage
-from textmine.spark.classify import CONFLICT_REASON, classify, conflict_rejects
+from textmine.spark.classify import classify
 from textmine.spark.errors import driver_errors
 from textmine.spark.inputs import (
-    RAW,
-    SRC,
     Input,
+    Plan,
     is_spark_input,
     open_spark_input,
     plan_files,
     plan_table,
-    read_files,
     spark_frame,
 )
-from textmine.spark.schemas import ANALYZED, PREPARED, RECORD_FIELDS, REJECT_FIELDS, spark_schema
+from textmine.spark.schemas import (
+    CONFLICTS,
+    KEYS,
+    MONTH,
+    REJECT_FIELDS,
+    SRC,
+    STORED,
+    STORED_SEQ,
+    spark_schema,
+)
 from textmine.spark.session import start_session
 from textmine.spark.ship import ship_config
-from textmine.spark.tasks import FAIL_SWITCH, analyze_partition, prepare_partition
+from textmine.spark.tasks import (
+    FAIL_SWITCH,
+    conflicts_partition,
+    documents_partition,
+    keys_partition,
+)
 
-MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
-PARTITIONS_PER_CORE = 3
+SPLITS_PER_CORE = 1  # reading tasks per core: file shares are interleaved batches, so even
 KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what dedup looks at
+BROADCAST_LIMIT = 2_000_000  # more repeats (and more new rows) than this: join, don't broadcast
 # Writing documents/ is most of the JVM's work, and Parquet's per-value bookkeeping most of that.
 # Dictionaries pay for columns with few distinct values (labels); for one-per-row values (IDs,
 # text, times, scores) the writer builds a dictionary per page only to fall back to plain
@@ -125,127 +141,112 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
     # Times in tables (TIMESTAMP) are rendered as local wall-clock text, like epoch values in files.
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
-    # Let adaptive execution size shuffles of persisted frames by the data too.
-    spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
-    # The cached frame is read a few times and then dropped: compressing it costs more CPU
-    # (dictionary statistics per column and batch) than the memory it saves is worth here.
-    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     # A task's documents go to one open file per month instead of being sorted by month first
     # (a sort of wide rows with token lists); over MAX_OPEN_MONTHS, Spark falls back to sorting.
     spark.conf.set("spark.sql.optimizer.plannedWrite.enabled", "false")
     spark.conf.set("spark.sql.maxConcurrentOutputFileWriters", str(MAX_OPEN_MONTHS))
-    inputs, frames = _assemble(spark, planned, kind, config, columns, lexicons.role_of)
-    by_index = {i.index: i for i in inputs}
-    parallelism = spark.sparkContext.defaultParallelism * PARTITIONS_PER_CORE
-    # Raw rows are read once; pass 1's output (records and rejects) is what the job keeps.
-    raw = _raw_rows(spark, inputs, frames, config).repartition(parallelism, SEQ)
-    prepared = raw.mapInArrow(functools.partial(prepare_partition, inputs=by_index),
-                              spark_schema(PREPARED)).persist(StorageLevel.MEMORY_AND_DISK)
-    records = prepared.where(F.col("reason").isNull()).select(*[f.name for f in RECORD_FIELDS])
+    plan = _plan(spark, planned, kind, config, columns, lexicons.role_of)
+    shipped = ship_config(spark, config)
+    # Pass 1: keys and rejects, the one kept frame (a few short columns per row).
+    keys = plan.map(spark, keys_partition, spark_schema(KEYS)).persist(
+        StorageLevel.MEMORY_AND_DISK)
     documents_dir = storage.join(output, "documents")
     existing = (spark.read.parquet(documents_dir).select("doc_id", "source_hash")
                 if storage.has_parquet(spark, documents_dir) else None)
-    keys = classify(records.select(*KEY_COLUMNS), existing, kind).persist(
-        StorageLevel.MEMORY_AND_DISK)
-    shipped = ship_config(spark, config)
+    classified = classify(keys.where(F.col("reason").isNull()).select(*KEY_COLUMNS),
+                          existing, kind).persist(StorageLevel.MEMORY_AND_DISK)
+    broadcasts = []
     try:
-        by_status = dict(keys.groupBy("status").count().collect())
         per_input: dict[int, int] = {}
         by_reason: dict[str, int] = {}
-        for src, reason, n in prepared.groupBy(SRC, "reason").count().collect():
+        for src, reason, n in keys.groupBy(SRC, "reason").count().collect():
             per_input[src] = per_input.get(src, 0) + n
             if reason is not None:
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        rejects = prepared.where(F.col("reason").isNotNull()).select(
+        by_status = dict(classified.groupBy("status").count().collect())
+        rejects = keys.where(F.col("reason").isNotNull()).select(
             F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"),
             "doc_id", *REJECT_FIELDS)
         if by_status.get("conflict"):
-            by_reason[CONFLICT_REASON] = by_status["conflict"]
-            rejects = rejects.unionByName(
-                _conflicts(records, keys, shipped, kind, run_id))
+            by_reason[CONFLICT] = by_status["conflict"]
+            ids = dict(classified.where(F.col("status") == "conflict")
+                       .select("seq", "doc_id").collect())
+            broadcasts.append(spark.sparkContext.broadcast(ids))
+            rejects = rejects.unionByName(plan.map(spark, functools.partial(
+                conflicts_partition, config=shipped, kind=kind, run_id=run_id,
+                conflicts=broadcasts[-1]), spark_schema(CONFLICTS)))
         rejects.write.mode("append").parquet(storage.join(output, "rejects"))
-        analyse = functools.partial(analyze_partition, config=shipped, kind=kind,
-                                    fail_marker=os.environ.get(FAIL_SWITCH))
-        documents = _to_store(records, keys, by_status, kind).mapInArrow(
-            analyse, spark_schema(ANALYZED))
-        # Analysis runs inside the writing tasks: a failed or retried task's files are
-        # discarded by Spark's commit protocol, so no row is stored twice.
-        documents.select(*[F.lit(run_id).alias(f.name) if f.name == "run_id" else F.col(f.name)
-                           for f in DOCUMENTS],
-                         F.date_format("created_at", "yyyy-MM").alias(MONTH)) \
-            .write.mode("append").partitionBy(MONTH).options(**WRITE_OPTIONS) \
-            .parquet(documents_dir)
+        if by_status.get("new"):
+            documents = _documents(spark, plan, classified, by_status, shipped, kind, run_id,
+                                   broadcasts)
+            # Analysis runs inside the writing tasks: a failed or retried task's files are
+            # discarded by Spark's commit protocol, so no row is stored twice.
+            documents.write.mode("append").partitionBy(MONTH).options(**WRITE_OPTIONS) \
+                .parquet(documents_dir)
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
-        for frame in (keys, prepared):
+        for frame in (classified, keys):
             frame.unpersist()
+        for shared in broadcasts:
+            shared.destroy()
     result.n_in = sum(per_input.values())
     result.stored = by_status.get("new", 0)
     result.duplicates = by_status.get("duplicate", 0)
     result.rejected_by_reason = dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0])))
     result.rejected = sum(by_reason.values())
     result.sources = [{"source": i.name, "rows": per_input.get(i.index, 0),
-                       "columns": i.colmap.found()} for i in inputs]
+                       "columns": i.colmap.found()} for i in plan.inputs]
     if kind == "chat":
         from textmine.spark.sessions import write_sessions
 
         result.extra["sessions"] = write_sessions(spark, output, run_id, config)
 
 
-def _to_store(records, keys, by_status: dict[str, int], kind: str):
-    """The records pass 2 analyses: the new ones."""
+def _documents(spark, plan: Plan, classified, by_status: dict[str, int], config: Config,
+               kind: str, run_id: str, broadcasts: list):
+    """Pass 2: the documents/ rows. Repeats of an ID are left out in the Python tasks before
+    analysis (the smaller of the sets to drop or keep, broadcast); chat turns numbered in dedup,
+    or more repeats and new rows than a broadcast should carry, are joined on instead."""
     from pyspark.sql import functions as F
 
     new = F.col("status") == "new"
-    if kind == "chat":  # turns may have got their number and `<session>:<turn>` ID in dedup
-        return records.drop("doc_id", "turn").join(
-            keys.where(new).select("seq", "doc_id", "turn"), "seq")
-    if by_status.get("new", 0) == sum(by_status.values()):
-        return records
-    return records.join(keys.where(~new).select("seq"), "seq", "left_anti")
+    n_new, n_total = by_status["new"], sum(by_status.values())
+    body = functools.partial(documents_partition, config=config, kind=kind, run_id=run_id,
+                             fail_marker=os.environ.get(FAIL_SWITCH))
+    if kind != "chat" and min(n_new, n_total - n_new) <= BROADCAST_LIMIT:
+        seqs, keep = None, False
+        if n_new < n_total:
+            keep = n_new < n_total - n_new
+            chosen = classified.where(new if keep else ~new).select("seq").collect()
+            seqs = spark.sparkContext.broadcast(np.sort(np.array([r[0] for r in chosen],
+                                                                 dtype=np.int64)))
+            broadcasts.append(seqs)
+        return plan.map(spark, functools.partial(body, seqs=seqs, keep=keep),
+                        spark_schema(STORED))
+    analysed = plan.map(spark, functools.partial(body, with_seq=True), spark_schema(STORED_SEQ))
+    kept = classified.where(new).select("seq", "doc_id", "turn")
+    return (analysed.drop("doc_id", "turn").join(kept, "seq")
+            .select(*[f.name for f in DOCUMENTS], MONTH))
 
 
-def _conflicts(records, keys, config: Config, kind: str, run_id: str):
-    """Rejects for IDs reused with other text; the excerpt is the cleaned, masked text, as
-    locally (the clean stage runs on just these rows)."""
-    from pyspark.sql import functions as F
-
-    rows = records.join(keys.where(F.col("status") == "conflict").select("seq"), "seq")
-    clean = functools.partial(analyze_partition, config=config, kind=kind, stage_names=("clean",))
-    cleaned = rows.mapInArrow(clean, spark_schema(ANALYZED)).select(
-        "seq", "source", "source_row", "text")
-    return conflict_rejects(cleaned.join(keys.select("seq", "doc_id"), "seq"), run_id)
-
-
-def _assemble(spark, planned: list, kind: str, config: Config, columns: dict[str, str | None],
-              role_of: dict[str, str]) -> tuple[list[Input], dict[int, Any]]:
+def _plan(spark, planned: list, kind: str, config: Config, columns: dict[str, str | None],
+          role_of: dict[str, str]) -> Plan:
     """Number the inputs in command-line order; open tables and URIs now that Spark runs."""
-    inputs: list[Input] = []
-    frames: dict[int, Any] = {}
+    plan = Plan([], config.batch_size)
     for item in planned:
         if isinstance(item, str):
             frame = open_spark_input(spark, item)
             inp = plan_table(item, frame.columns, columns, kind, config, role_of)
-            frames[len(inputs)] = frame
-            items = [inp]
-        else:
-            items = item
-        for inp in items:
-            inp.index = len(inputs)
-            inputs.append(inp)
-    return inputs, frames
-
-
-def _raw_rows(spark, inputs: list[Input], frames: dict[int, Any], config: Config):
-    """Every input's rows in the RAW shape, one frame (files: one reading task per file)."""
-    files = [i for i in inputs if i.source is not None]
-    parts = [spark_frame(spark, inputs[index], frame) for index, frame in frames.items()]
-    if files:
-        reader = functools.partial(read_files, files=files, batch_size=config.batch_size)
-        parts.insert(0, spark.range(len(files), numPartitions=len(files))
-                     .mapInArrow(reader, spark_schema(RAW)))
-    return functools.reduce(lambda a, b: a.unionByName(b), parts)
+            inp.index = len(plan.inputs)
+            plan.tables[inp.index] = spark_frame(spark, inp, frame)
+            plan.inputs.append(inp)
+            continue
+        for inp in item:
+            inp.index = len(plan.inputs)
+            plan.inputs.append(inp)
+    plan.split_files(spark.sparkContext.defaultParallelism * SPLITS_PER_CORE)
+    return plan
 
 
 def _pre_run(config: Config, output: str, kind: str) -> Config:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from textmine.analyze import INCOMING
-from textmine.records import RECORD_COLUMNS
-from textmine.spark.inputs import SRC
+from textmine.schema import DOCUMENTS, REJECTS
 
-# Pass 1 (prepare) emits, for every input row, either its canonical record (reason is null) or
-# a reject with its reason; so `in` is this frame's row count. It is the job's only cached
-# frame: dedup reads its keys, and pass 2 analyses its records without preparing them again.
+SRC = "_src"  # which input a row of KEYS came from (per-input row counts)
+MONTH = "month"  # documents/ is partitioned by the month of created_at (month=2026-03)
 REJECT_FIELDS = ("reason", "detail", "excerpt")
-RECORD_FIELDS = [INCOMING.field(name) if name in INCOMING.names else pa.field(name, pa.string())
-                 for name in RECORD_COLUMNS]  # text_raw is the one column stored under another name
-PREPARED = pa.schema(RECORD_FIELDS + [pa.field(SRC, pa.int32())]
-                     + [pa.field(name, pa.string()) for name in REJECT_FIELDS])
-# Pass 2 (analyse) emits the local engine's analysed records.
-ANALYZED = INCOMING
+# Pass 1 emits, for every input row, either the keys of its canonical record (reason is null)
+# or a reject with its reason (and source, row, detail, excerpt); so `in` is its row count.
+# It is all dedup needs: a few short columns instead of the rows.
+KEYS = pa.schema([pa.field(SRC, pa.int32()), pa.field("seq", pa.int64()),
+                  pa.field("doc_id", pa.string()), pa.field("source_hash", pa.string()),
+                  pa.field("session_id", pa.string()), pa.field("turn", pa.int32()),
+                  pa.field("source", pa.string()), pa.field("source_row", pa.int64())]
+                 + [pa.field(name, pa.string()) for name in REJECT_FIELDS])
+# Pass 2 emits documents/ rows as the writer takes them (`seq` in front when dedup's numbered
+# chat turns are joined on afterwards).
+STORED = pa.schema(list(DOCUMENTS) + [pa.field(MONTH, pa.string())])
+STORED_SEQ = pa.schema([pa.field("seq", pa.int64())] + list(STORED))
+# Pass 3 (only when some IDs were reused with other text) emits those rows' rejects.
+CONFLICTS = REJECTS
 
 
 def spark_type(arrow_type: pa.DataType):  # -> pyspark DataType

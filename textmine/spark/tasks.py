@@ -1,9 +1,11 @@
 """What the executors' Python workers run: the local engine's own functions, batch by batch.
 
-Pass 1 runs `records.Preparer.prepare` (canonical records + rejects with reasons) on raw rows;
-pass 2 runs the pipeline (`pipeline.process_batch`: clean/mask -> segment -> sentiment ->
-aspects -> …) on the records dedup kept, and its output is what documents/ stores. Together
-they are `analyze.analyze_batch`, split where the local engine deduplicates.
+Each pass reads its input itself (`inputs.Plan.map`: file shares or a table's rows):
+- keys: `records.Preparer.prepare` -> the records' dedup keys, and the rejects with reasons;
+- documents: `analyze.analyze_batch` (the local engine's worker job: prepare, then clean/mask
+  -> segment -> sentiment -> aspects -> …) on the rows dedup kept, as documents/ stores them;
+- conflicts: the clean stage on the rows that reuse an ID with other text, for their rejects'
+  excerpts (the cleaned, masked text, as locally).
 """
 
 from __future__ import annotations
@@ -11,73 +13,100 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from textmine.analyze import analyze_batch
 from textmine.config import Config
-from textmine.load import ROW, UnreadableRow
-from textmine.pipeline import DEFAULT_ORDER
+from textmine.ledger import CONFLICT, CONFLICT_DETAIL
 from textmine.records import SEQ
 from textmine.schema import to_arrow
 from textmine.spark.errors import reraise_portable
-from textmine.spark.inputs import BAD, SRC, Input
-from textmine.spark.schemas import ANALYZED, PREPARED
+from textmine.spark.schemas import CONFLICTS, KEYS, MONTH, SRC, STORED, STORED_SEQ
 
 FAIL_SWITCH = "TEXTMINE_SPARK_FAIL_FIRST_ATTEMPT"  # tests: a marker path; partition 0 fails once
 
 
-def prepare_partition(batches, inputs: dict[int, Input]) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body of pass 1: RAW batches -> PREPARED batches (records or rejects)."""
+def keys_partition(batches, read) -> Iterator[pa.RecordBatch]:
+    """Pass 1: every input row as its record's keys or as a reject (KEYS batches)."""
     with reraise_portable():
-        for batch in batches:
-            for inp, raw, bad in _raw_frames(batch, inputs):
-                if len(bad):
-                    unreadable = [UnreadableRow(None if pd.isna(r) else int(r), d)
-                                  for r, d in zip(bad[ROW], bad[BAD], strict=True)]
-                    yield from _prepared(inp.preparer.unreadable(unreadable)
-                                         .rename(columns={"row": "source_row"}), inp)
-                if len(raw):
-                    prepared = inp.preparer.prepare(raw)
-                    yield from _prepared(prepared.records, inp)
-                    yield from _prepared(prepared.rejects.rename(columns={"row": "source_row"}),
-                                         inp)
+        for inp, raw, bad in read(batches):
+            if bad:
+                yield from _keys(inp.preparer.unreadable(bad).rename(columns={"row": "source_row"}),
+                            inp.index)
+            if len(raw):
+                prepared = inp.preparer.prepare(raw)
+                yield from _keys(prepared.records, inp.index)
+                yield from _keys(prepared.rejects.rename(columns={"row": "source_row"}), inp.index)
 
 
-def analyze_partition(batches, config: Config, kind: str, fail_marker: str | None = None,
-                      stage_names: tuple[str, ...] = DEFAULT_ORDER) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body of pass 2: prepared records -> analysed records (ANALYZED batches)."""
+def documents_partition(batches, read, config: Config, kind: str, run_id: str, seqs=None,
+                        keep: bool = False, with_seq: bool = False,
+                        fail_marker: str | None = None) -> Iterator[pa.RecordBatch]:
+    """Pass 2: the local engine's batch job on the rows to store (STORED batches).
+
+    `seqs` (a broadcast sorted array of `_seq`) names the rows to analyse (`keep`) or to
+    leave out (repeats of an ID); they are dropped before anything is computed for them.
+    """
     from pyspark import TaskContext
 
-    from textmine.pipeline import process_batch
     from textmine.spark.ship import executor_config
 
     config = executor_config(config)
+    chosen = None if seqs is None else seqs.value
     context = TaskContext.get()
     inject = bool(fail_marker) and context.partitionId() == 0 and context.attemptNumber() == 0
+    schema = STORED_SEQ if with_seq else STORED
     with reraise_portable():
-        for number, batch in enumerate(batches):
-            # Nullable integers (turn) come back as pandas' Int64, as the preparer makes them.
-            records = batch.to_pandas(types_mapper={pa.int32(): pd.Int64Dtype()}.get)
-            yield from to_arrow(process_batch(records, config, kind, stage_names),
-                                ANALYZED).to_batches()
-            if inject and number == 0:
-                # The first batch is already with the writer: the retry must not leave those
-                # rows twice (Spark's commit protocol discards a failed attempt's files).
+        for inp, raw, _ in read(batches):
+            if chosen is not None:
+                inside = np.isin(raw[SEQ].to_numpy(), chosen)
+                raw = raw[inside if keep else ~inside].reset_index(drop=True)
+            if not len(raw):
+                continue
+            table, _ = analyze_batch(raw, inp.preparer, config, kind)
+            if not table.num_rows:
+                continue
+            table = (table.append_column("run_id", pa.array([run_id] * table.num_rows,
+                                                            pa.string()))
+                     .append_column(MONTH, pc.strftime(table["created_at"], format="%Y-%m")))
+            yield from table.select(schema.names).cast(schema).to_batches()
+            if inject:
+                # This batch is already with the writer: the retry must not leave its rows
+                # twice (Spark's commit protocol discards a failed attempt's files).
                 Path(fail_marker).write_text("failed once\n")
                 raise RuntimeError(f"injected failure ({FAIL_SWITCH})")
 
 
-def _raw_frames(batch: pa.RecordBatch, inputs: dict[int, Input]):
-    """(input, readable rows as the local engine's raw frame, unreadable rows) per input."""
-    frame = batch.to_pandas()
-    for src, part in frame.groupby(SRC, sort=False):
-        bad = part[part[BAD].notna()]
-        raw = part[part[BAD].isna()].drop(columns=[SRC, BAD]).reset_index(drop=True)
-        raw[ROW] = raw[ROW].astype("int64")
-        raw[SEQ] = raw[SEQ].astype("int64")
-        yield inputs[int(src)], raw, bad
+def conflicts_partition(batches, read, config: Config, kind: str, run_id: str,
+                        conflicts) -> Iterator[pa.RecordBatch]:
+    """Pass 3: rejects for the rows (broadcast `_seq` -> doc_id) that reuse an ID with other
+    text, worded as locally; the excerpt is the row's cleaned, masked text."""
+    from textmine.spark.ship import executor_config
+
+    config = executor_config(config)
+    ids: dict[int, str] = conflicts.value
+    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    with reraise_portable():
+        for inp, raw, _ in read(batches):
+            raw = raw[np.isin(raw[SEQ].to_numpy(), wanted)].reset_index(drop=True)
+            if not len(raw):
+                continue
+            table, _ = analyze_batch(raw, inp.preparer, config, kind, stage_names=("clean",))
+            doc_ids = [ids[s] for s in table["seq"].to_pylist()]
+            yield from pa.table({
+                "run_id": [run_id] * len(doc_ids), "source": table["source"],
+                "row": table["source_row"], "doc_id": doc_ids,
+                "reason": [CONFLICT] * len(doc_ids),
+                "detail": [CONFLICT_DETAIL.format(i) for i in doc_ids],
+                "excerpt": [(t or "")[:120] for t in table["text"].to_pylist()]},
+                schema=CONFLICTS).to_batches()
 
 
-def _prepared(frame: pd.DataFrame, inp: Input) -> Iterator[pa.RecordBatch]:
+def _keys(frame: pd.DataFrame, src: int) -> Iterator[pa.RecordBatch]:
+    if "reason" not in frame:  # records: their keys only; the rows stay with the input
+        frame = frame[["seq", "doc_id", "source_hash", "session_id", "turn"]]
     if len(frame):
-        yield from to_arrow(frame.assign(**{SRC: inp.index}), PREPARED).to_batches()
+        yield from to_arrow(frame.assign(**{SRC: src}), KEYS).to_batches()
