@@ -141,6 +141,9 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
     # Times in tables (TIMESTAMP) are rendered as local wall-clock text, like epoch values in files.
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
+    # Adaptive execution sizes the shuffles of the persisted keys by their data too (else the
+    # dedup window runs spark.sql.shuffle.partitions tasks over a few megabytes).
+    spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
     # A task's documents go to one open file per month instead of being sorted by month first
     # (a sort of wide rows with token lists); over MAX_OPEN_MONTHS, Spark falls back to sorting.
     spark.conf.set("spark.sql.optimizer.plannedWrite.enabled", "false")
