@@ -108,11 +108,12 @@ def analyze(paths: list[str | Path], *, kind: str = "review", config: Config | N
     kind = normalise_kind(kind)
     started = datetime.now()
     t0 = time.perf_counter()
-    sources = open_sources(paths, columns or {}, kind, encoding)
-    workers = _Workers(config, sources)  # a large input's workers warm up from here on
+    # A large input's workers warm up from here on, while its files are sniffed and parsed.
+    workers = _Workers(config, [Path(p) for p in paths])
     run_id = uuid.uuid4().hex[:12]
     result = RunResult(run_id=run_id, workspace=str(config.workspace), kind=kind)
     try:
+        sources = open_sources(paths, columns or {}, kind, encoding)
         _ensure_stage_modules()
         lexicons = load_lexicons(config.lexicons)
         with open_workspace(config.workspace) as ws:
@@ -214,7 +215,7 @@ def _stage_incoming(ws: Workspace, sources: list, kind: str, config: Config,
 
 
 class _Workers:
-    """The run's process pool: started before the workspace opens for an input that is large
+    """The run's process pool: started before the inputs are opened for an input that is large
     on disk, else once the input turns out to span several batches (Excel and Parquet are
     smaller on disk than their rows); shut down once the batches are in.
 
@@ -223,11 +224,11 @@ class _Workers:
     the first batches instead of waiting for it.
     """
 
-    def __init__(self, config: Config, sources: list) -> None:
+    def __init__(self, config: Config, paths: list[Path]) -> None:
         self.pool: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None
         self._started: list[ProcessPoolExecutor | BaseException] = []
-        if config.workers > 1 and _large(sources, config):
+        if config.workers > 1 and _large(paths, config):
             self._start(config)
 
     def _start(self, config: Config) -> None:
@@ -264,10 +265,10 @@ class _Workers:
             self.pool.shutdown(cancel_futures=cancel)
 
 
-def _large(sources: list, config: Config) -> bool:
+def _large(paths: list[Path], config: Config) -> bool:
     """Inputs big enough for several batches get workers from the first batch on, so their
     start-up overlaps with reading instead of the main process analysing batches itself."""
-    size = sum(source.path.stat().st_size for source, _ in sources if source.path.is_file())
+    size = sum(path.stat().st_size for path in paths if path.is_file())
     return size > 2 * config.batch_size * _BYTES_PER_ROW
 
 
