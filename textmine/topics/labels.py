@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+OTHER = -1  # the topic of documents that fit no topic well, shown as 其他
 RELEVANCE_LAMBDA = 0.6  # Sievert & Shirley (2014): users found topics easiest to read near 0.6
 LABEL_WORDS = 3
 

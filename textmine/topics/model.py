@@ -22,7 +22,7 @@ from textmine.topics.select import Candidate, choose_k, npmi_coherence, stabilit
 
 FORMAT = "textmine-topics/1"
 DEFAULT_K_RANGE = (8, 10, 12, 14, 16)
-OTHER = -1  # documents that fit no topic well
+OTHER = lab.OTHER
 # Distinct terms a document needs to be learnt from, per engine (see `TopicModel._trainable`).
 MIN_TERMS = {"gensim": 2, "tomotopy": 1}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -11,8 +11,10 @@ from textmine import analyze
 from textmine.config import Config
 from textmine.pipeline import Resources, Stage, register
 from textmine.topics import store
-from textmine.topics.model import TopicModel
 from textmine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from textmine.topics.model import TopicModel
 
 
 def covered(batch: pd.DataFrame, on: str = "complaints", product: str | None = None) -> np.ndarray:
@@ -36,6 +38,8 @@ def _model(resources: Resources, path: str) -> TopicModel:
     # One load per process and model file; Resources.extra is the per-process cache.
     key = ("topic_model", path)
     if key not in resources.extra:
+        from textmine.topics.model import TopicModel  # scipy and gensim: only with a model
+
         resources.extra[key] = TopicModel.load(path)
     return resources.extra[key]
 

@@ -7,7 +7,7 @@ import json
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,11 @@ import pyarrow as pa
 
 from textmine.errors import TextmineError
 from textmine.schema import duck_type, register_table
-from textmine.topics.labels import pick_quotes
-from textmine.topics.model import OTHER, TopicModel
+from textmine.topics.labels import OTHER, pick_quotes
 from textmine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from textmine.topics.model import TopicModel
 
 TOPIC_MODELS = pa.schema([
     ("version", pa.int32()),
@@ -157,6 +159,8 @@ def load_model(ws: Workspace, version: int | None = None) -> tuple[int, TopicMod
     if row is None:
         raise TextmineError("E023", f"version {version}" if version is not None else "",
                             where=str(ws.path), fix="Fit one first: textmine topics fit --k auto")
+    from textmine.topics.model import TopicModel  # scipy and gensim: only when a model is read
+
     return version, TopicModel.from_bytes(row[0]), json.loads(row[1]).get("filters", {})
 
 
