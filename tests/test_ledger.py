@@ -10,7 +10,7 @@ import pytest
 
 from textmine.analyze import analyze
 from textmine.config import Config
-from textmine.workspace import open_workspace
+from textmine.workspace import ROW_GROUP_ROWS, open_workspace
 from textmine.writer import DocumentWriter
 
 
@@ -80,6 +80,22 @@ def test_writer_flushes_every_row_group_and_the_remainder(tmp_path: Path) -> Non
                 writer.documents(pa.table({"doc_id": [f"d{i}" for i in range(start, start + 2)],
                                            "run_id": ["r"] * 2}))
         assert ws.count("documents") == 8
+
+
+def test_writer_leaves_whole_row_groups_for_the_checkpoint(tmp_path: Path) -> None:
+    # Partly filled row groups in the middle of a table are merged and compressed again when
+    # the file is checkpointed (at close, after the run): only the last group may be partial.
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws, ws.transaction():
+        with DocumentWriter(ws) as writer:
+            for start in range(0, 50_000, 5_000):
+                writer.documents(pa.table({"doc_id": [f"d{i}" for i in range(start, start + 5_000)],
+                                           "run_id": ["r"] * 5_000}))
+    with open_workspace(path) as ws:
+        groups = [n for (n,) in ws.con.execute(
+            "SELECT max(count) FROM pragma_storage_info('documents') "
+            "WHERE column_name = 'doc_id' GROUP BY row_group_id ORDER BY row_group_id").fetchall()]
+    assert groups == [ROW_GROUP_ROWS, ROW_GROUP_ROWS, 50_000 - 2 * ROW_GROUP_ROWS]
 
 
 def test_writer_errors_reach_the_caller_and_nothing_is_kept(tmp_path: Path) -> None:

@@ -17,6 +17,31 @@ from textmine.schema import TABLES, duck_type, to_arrow
 
 OVERLAY = "_workspace.duckdb"  # where a Parquet-folder workspace keeps what readers add
 
+# Rows per row group that textmine writes (DuckDB's default is 122,880). A run's last row group
+# is only partly filled, and DuckDB compresses it at commit, after the workers have finished:
+# smaller groups shorten that serial tail (200,000 reviews: commit 0.9 -> 0.3 s) and, measured
+# on our documents, cost less to compress in all (3.7 -> 2.4 CPU-s) at the same file size.
+ROW_GROUP_ROWS = 20_480
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Open a workspace file; for writing, attached with textmine's row group size (an
+    ATTACH option, applied to what this connection writes)."""
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_literal(str(path))} AS workspace (ROW_GROUP_SIZE {ROW_GROUP_ROWS})")
+        con.execute("USE workspace")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -44,7 +69,7 @@ class Workspace:
                                         fix="Run `textmine analyze FILE` first, or pass --workspace.")
                 if not read_only:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.con = duckdb.connect(str(self.path), read_only=read_only)
+                self.con = _connect(self.path, read_only)
                 # DuckDB draws its own progress bar on long queries; ours is on stderr already.
                 self.con.execute("SET enable_progress_bar = false")
                 if not read_only:

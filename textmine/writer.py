@@ -1,7 +1,7 @@
 """Append analysed batches to the workspace from a background thread, a row group at a time.
 
-DuckDB compresses and writes an insert of at least one row group (122,880 rows) while the
-transaction is still open; smaller inserts wait for the commit and are all compressed then,
+DuckDB compresses and writes an insert of at least one row group (`ROW_GROUP_ROWS`) while
+the transaction is still open; smaller inserts wait for the commit and are all compressed then,
 after the workers have finished. Buffering to row-group size in a thread of the main process
 moves that work to where it overlaps the workers' (DuckDB releases the GIL while it runs).
 Everything stays in the caller's one transaction; while the writer runs, only it uses the
@@ -16,9 +16,9 @@ import threading
 import pandas as pd
 import pyarrow as pa
 
-from textmine.workspace import Workspace
+from textmine.workspace import ROW_GROUP_ROWS, Workspace
 
-ROW_GROUP = 122_880  # DuckDB's row group size
+ROW_GROUP = ROW_GROUP_ROWS  # the workspace's row group size
 _DONE = None
 
 
@@ -85,9 +85,19 @@ class DocumentWriter:
         self._buffer.append(data)
         self._buffered += data.num_rows
         if self._buffered >= self.row_group:
-            self._flush()
+            self._flush(whole_groups=True)
 
-    def _flush(self) -> None:
-        if self._buffer:
-            self.ws.insert("documents", pa.concat_tables(self._buffer))
-            self._buffer, self._buffered = [], 0
+    def _flush(self, whole_groups: bool = False) -> None:
+        """Insert what is buffered; with `whole_groups`, only whole row groups (the rest waits).
+
+        An insert of more than a row group ends in a partly filled group of its own, and
+        DuckDB's checkpoint at close merges and compresses such groups again (200,000 reviews
+        in inserts of 125,000: a 1.0 s serial tail); inserts of whole groups leave none.
+        """
+        if not self._buffer:
+            return
+        rows = pa.concat_tables(self._buffer).combine_chunks()
+        cut = rows.num_rows - rows.num_rows % self.row_group if whole_groups else rows.num_rows
+        self.ws.insert("documents", rows.slice(0, cut))
+        rest = rows.slice(cut)
+        self._buffer, self._buffered = ([rest] if rest.num_rows else []), rest.num_rows
