@@ -86,11 +86,10 @@ def test_writer_leaves_whole_row_groups_for_the_checkpoint(tmp_path: Path) -> No
     # Partly filled row groups in the middle of a table are merged and compressed again when
     # the file is checkpointed (at close, after the run): only the last group may be partial.
     path = tmp_path / "ws.duckdb"
-    with open_workspace(path) as ws, ws.transaction():
-        with DocumentWriter(ws) as writer:
-            for start in range(0, 50_000, 5_000):
-                writer.documents(pa.table({"doc_id": [f"d{i}" for i in range(start, start + 5_000)],
-                                           "run_id": ["r"] * 5_000}))
+    with open_workspace(path) as ws, ws.transaction(), DocumentWriter(ws) as writer:
+        for start in range(0, 50_000, 5_000):
+            writer.documents(pa.table({"doc_id": [f"d{i}" for i in range(start, start + 5_000)],
+                                       "run_id": ["r"] * 5_000}))
     with open_workspace(path) as ws:
         groups = [n for (n,) in ws.con.execute(
             "SELECT max(count) FROM pragma_storage_info('documents') "
