@@ -130,6 +130,8 @@ def main() -> None:
     print("per stage, single core, 20,000 docs:")
     for name, rate in stage_rates(texts).items():
         print(f"  {name:<10} {rate:>10,.0f} docs/s")
+    if args.naive_sample <= 0:
+        return  # the naive script was not asked for: nothing to compare with
     naive = naive_rate(texts, args.naive_sample)
     print(f"naive script (jieba.lcut + SnowNLP(text).sentiments per row, {args.naive_sample} docs): "
           f"{naive:,.0f} docs/s")
