@@ -16,7 +16,15 @@ from scipy import sparse
 
 from textmine.errors import TextmineError
 from textmine.topics import labels as lab
-from textmine.topics.engines import ENGINES, LdaState, fit, fit_many, infer
+from textmine.topics.engines import (
+    ENGINES,
+    LdaState,
+    fit,
+    fit_many,
+    infer,
+    one_topic_posterior,
+    topic_weights,
+)
 from textmine.topics.preprocess import PosLookup, TermVocabulary, candidate_filter
 from textmine.topics.select import Candidate, choose_k, npmi_coherence, stability, top_term_ids
 
@@ -126,6 +134,7 @@ class TopicModel:
         self.stability_: float | None = None
         k = self._select_k(trainable) if self.k == "auto" else int(self.k)
         self.state_ = fit(self.engine, trainable, k, self.seed, self.passes, self.iterations)
+        self.topic_weights_ = topic_weights(trainable, self.state_)
         self.n_topics_ = k
         self._describe(counts)
         self.n_docs_ = len(tokens)
@@ -198,7 +207,7 @@ class TopicModel:
         words = lab.ranked_words(lab.relevance(topic_word, term_prob, self.relevance), terms)
         tops = top_term_ids(topic_word)
         coherence = npmi_coherence(counts, tops)
-        ids, _ = self._assign(infer(counts, state))
+        ids, _ = self._assign(self._posterior(counts))
         n_docs, share = lab.shares(ids, self.n_topics_)
         self.topics_: list[Topic] = []
         taken: set[str] = set()
@@ -217,13 +226,30 @@ class TopicModel:
         counts = self._counts(self.vocabulary_.transform(self._tokens(docs)))
         return infer(counts, self.state_)
 
-    def predict(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
-        """(topic_id, topic_prob) per document; -1 where no topic reaches `min_prob`."""
-        return self._assign(self.transform(docs))
+    def predict_proba(self, docs: Docs) -> np.ndarray:
+        """p(topic | document) when the document is about one topic (rows sum to 1; 0 without terms).
 
-    def _assign(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ids = theta.argmax(axis=1).astype(np.int32)
-        probs = theta.max(axis=1) if theta.shape[1] else np.zeros(len(theta))
+        A short review is nearly always about one thing, so its topic is the one that explains
+        all of its words together: topic weight × Π p(word | topic) (the mixture-of-unigrams
+        posterior of Nigam et al. 2000, the assumption of short-text models such as GSDMM).
+        `transform`'s mixture lets each word pick its own topic instead, so a review naming a
+        product and a generic complaint word ("物流") is split between a product topic and an
+        aspect topic and often lands in the aspect one; here the product word, rare in every
+        other topic, decides.
+        """
+        self._check_fitted()
+        return self._posterior(self._counts(self.vocabulary_.transform(self._tokens(docs))))
+
+    def predict(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+        """(topic_id, topic_prob) per document from `predict_proba`; -1 below `min_prob`."""
+        return self._assign(self.predict_proba(docs))
+
+    def _posterior(self, counts: sparse.csr_matrix) -> np.ndarray:
+        return one_topic_posterior(counts, self.state_, self.topic_weights_)
+
+    def _assign(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = proba.argmax(axis=1).astype(np.int32)
+        probs = proba.max(axis=1) if proba.shape[1] else np.zeros(len(proba))
         ids[probs < self.min_prob] = OTHER
         return ids, probs
 
@@ -294,7 +320,8 @@ class TopicModel:
             "fit_seconds": self.fit_seconds_,
         }
         arrays = io.BytesIO()
-        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha)
+        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha,
+                            weights=self.topic_weights_)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("model.json", json.dumps(meta, ensure_ascii=False))
@@ -308,6 +335,9 @@ class TopicModel:
                 meta = json.loads(zf.read("model.json"))
                 arrays = np.load(io.BytesIO(zf.read("lda.npz")))
                 lam, alpha = arrays["lam"], arrays["alpha"]
+                # Models stored before topic weights existed: every topic equally common.
+                weights = (arrays["weights"] if "weights" in arrays.files
+                           else np.full(len(lam), 1.0 / len(lam)))
         except (zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise TextmineError("E016", f"not a textmine topic model ({exc})",
                                 fix="Fit one with `textmine topics fit`.") from exc
@@ -318,6 +348,7 @@ class TopicModel:
         model = cls(**{k: (tuple(v) if k == "k_range" else v) for k, v in params.items()})
         model.vocabulary_ = TermVocabulary.from_state(meta["vocabulary"])
         model.state_ = LdaState(lam=lam, alpha=alpha)
+        model.topic_weights_ = weights
         model.n_topics_ = meta["n_topics"]
         model.topics_ = [Topic(**t) for t in meta["topics"]]
         model.selection_ = meta["selection"]
