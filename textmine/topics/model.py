@@ -58,13 +58,15 @@ class TopicModel:
     workspace's `tokens` column). Fitting learns the term vocabulary (POS filter, filler and
     stopwords out, bigram phrases, document-frequency pruning), picks K when `k="auto"`, fits
     the LDA engine and labels the topics. A fitted model needs no lexicons to transform token
-    lists, so a stored model assigns next week's documents to the same topics.
+    lists, so a stored model assigns next week's documents to the same topics. `transform`
+    gives LDA's topic mixtures; `predict_proba` / `predict` give each document the one topic
+    that explains all its words (the one-topic posterior, with topic weights fitted by EM).
 
     Settings: `engine` "gensim" (batch variational Bayes from an NMF start) or "tomotopy"
     (Gibbs sampling); `passes` over the data per fit; `iterations` of gensim's per-document
     E-step; `workers` processes fitting candidate K side by side (each
-    fit is single-process, so reproducible); `min_prob` below which a document is "other"
-    (-1); `select_sample` documents and `select_seeds` seeds (each on its own
+    fit is single-process, so reproducible); `min_prob`: a document whose most probable topic
+    (`predict_proba`) is below it is "other" (-1); `select_sample` documents and `select_seeds` seeds (each on its own
     resample) per candidate K; `no_below` /
     `no_above` / `max_terms` prune the vocabulary; `min_terms` distinct terms a document needs
     to be learnt from (shorter ones are only assigned; None: the engine's measured default,
