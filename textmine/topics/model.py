@@ -247,6 +247,8 @@ class TopicModel:
         return self._assign(self.predict_proba(docs))
 
     def _posterior(self, counts: sparse.csr_matrix) -> np.ndarray:
+        if self.topic_weights_ is None:  # stored before the one-topic rule: LDA's mixture
+            return infer(counts, self.state_)
         return one_topic_posterior(counts, self.state_, self.topic_weights_)
 
     def _assign(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -322,8 +324,8 @@ class TopicModel:
             "fit_seconds": self.fit_seconds_,
         }
         arrays = io.BytesIO()
-        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha,
-                            weights=self.topic_weights_)
+        extra = {} if self.topic_weights_ is None else {"weights": self.topic_weights_}
+        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha, **extra)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("model.json", json.dumps(meta, ensure_ascii=False))
@@ -337,9 +339,9 @@ class TopicModel:
                 meta = json.loads(zf.read("model.json"))
                 arrays = np.load(io.BytesIO(zf.read("lda.npz")))
                 lam, alpha = arrays["lam"], arrays["alpha"]
-                # Models stored before topic weights existed: every topic equally common.
-                weights = (arrays["weights"] if "weights" in arrays.files
-                           else np.full(len(lam), 1.0 / len(lam)))
+                # A model stored before topic weights existed keeps assigning documents as it
+                # did (argmax of the LDA mixture), so its week-to-week trends stay comparable.
+                weights = arrays["weights"] if "weights" in arrays.files else None
         except (zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise TextmineError("E016", f"not a textmine topic model ({exc})",
                                 fix="Fit one with `textmine topics fit`.") from exc
