@@ -11,6 +11,7 @@ from textmine.config import Config
 from textmine.lexicons import load_lexicons
 from textmine.segment import Segmenter
 from textmine.topics import TopicModel, store
+from textmine.topics.engines import LdaState
 from textmine.topics.preprocess import merge_phrases
 from textmine.topics.select import Candidate, choose_k, topic_overlap
 from textmine.workspace import open_workspace
@@ -199,3 +200,66 @@ def test_gensim_start_is_the_same_whatever_the_seed(complaint_tokens, fitted):
     np.testing.assert_array_equal(start, nmf_start(counts, 4))
     # The start holds as many term occurrences as the documents do.
     assert start.sum() == pytest.approx(counts.sum())
+
+
+def _two_topics() -> LdaState:
+    # Term 0 names a product (almost only in topic 0); term 1 is a complaint aspect (物流) that
+    # topic 1 is about but product reviews mention too; terms 2-3 belong to topic 1.
+    return LdaState(lam=np.array([[50.0, 20.0, 0.01, 29.99], [0.01, 60.0, 39.99, 0.0001]]),
+                    alpha=np.array([0.5, 0.5]))
+
+
+def test_a_reviews_topic_is_the_one_that_explains_all_its_words():
+    from scipy import sparse
+
+    from textmine.topics.engines import infer, one_topic_posterior
+
+    state = _two_topics()
+    review = sparse.csr_matrix(np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
+    proba = one_topic_posterior(review, state, np.array([0.5, 0.5]))
+    # The product word, rare in the aspect topic, decides; the word-by-word mixture splits it.
+    assert proba[0].argmax() == 0 and proba[0].sum() == pytest.approx(1.0)
+    assert infer(review, state)[0].max() < proba[0].max()
+    assert (proba[1] == 0).all()  # no topic term: no topic
+
+
+def test_topic_weights_are_how_often_each_topic_is_a_documents_topic():
+    from scipy import sparse
+
+    from textmine.topics.engines import topic_weights
+
+    state = _two_topics()
+    docs = [[1, 0, 0, 1]] * 80 + [[0, 1, 1, 0]] * 20 + [[0, 0, 0, 0]] * 50
+    weights = topic_weights(sparse.csr_matrix(np.array(docs, dtype=float)), state)
+    np.testing.assert_allclose(weights, [0.8, 0.2], atol=1e-3)
+
+
+def test_predict_is_the_most_probable_topic_of_predict_proba(fitted, complaint_tokens):
+    proba = fitted.predict_proba(complaint_tokens)
+    ids, probs = fitted.predict(complaint_tokens)
+    has_terms = proba.sum(axis=1) > 0
+    assert np.allclose(proba[has_terms].sum(axis=1), 1.0)
+    firm = probs >= fitted.min_prob
+    assert (ids[firm] == proba[firm].argmax(axis=1)).all() and (ids[~firm] == -1).all()
+    assert sum(t.n_docs for t in fitted.topics_) == int(firm.sum())
+
+
+def test_a_model_stored_before_topic_weights_assigns_as_it_always_did(fitted, complaint_tokens):
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(fitted.to_bytes())) as old, \
+            zipfile.ZipFile(out, "w") as new:
+        new.writestr("model.json", old.read("model.json"))
+        arrays = io.BytesIO()
+        np.savez_compressed(arrays, lam=fitted.state_.lam, alpha=fitted.state_.alpha)
+        new.writestr("lda.npz", arrays.getvalue())
+    loaded = TopicModel.from_bytes(out.getvalue())
+    # Its trends stay comparable: the argmax of the LDA mixture, as when it was stored.
+    theta = fitted.transform(complaint_tokens)
+    ids, probs = loaded.predict(complaint_tokens)
+    np.testing.assert_allclose(probs, theta.max(axis=1))
+    assert (ids == np.where(theta.max(axis=1) < loaded.min_prob, -1, theta.argmax(axis=1))).all()
+    again = TopicModel.from_bytes(loaded.to_bytes())
+    assert again.topic_weights_ is None

@@ -230,3 +230,43 @@ def infer(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int = 100, to
         theta[start:start + part.shape[0]][has_terms] = (
             gamma[has_terms] / gamma[has_terms].sum(axis=1, keepdims=True))
     return theta
+
+
+def _word_loglik(counts: sparse.csr_matrix, state: LdaState) -> np.ndarray:
+    """log p(document's words | topic) for each document and topic (documents × K)."""
+    log_tw = np.log(np.maximum(state.topic_word, 1e-300))
+    return np.asarray(counts @ log_tw.T)
+
+
+def topic_weights(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int = 100,
+                  tol: float = 1e-6) -> np.ndarray:
+    """How common each topic is as a document's one topic: EM for the weights of a mixture of
+    unigrams whose components are the fitted topics (the topics themselves stay fixed)."""
+    loglik = _word_loglik(counts[counts.getnnz(axis=1) > 0], state)
+    k = loglik.shape[1]
+    weights = np.full(k, 1.0 / k)
+    if not len(loglik):
+        return weights
+    for _ in range(max_iter):
+        post = loglik + np.log(np.maximum(weights, 1e-300))
+        post = np.exp(post - post.max(axis=1, keepdims=True))
+        new = (post / post.sum(axis=1, keepdims=True)).mean(axis=0)
+        done = np.abs(new - weights).max() < tol
+        weights = new
+        if done:
+            break
+    return weights
+
+
+def one_topic_posterior(counts: sparse.csr_matrix, state: LdaState,
+                        weights: np.ndarray) -> np.ndarray:
+    """p(topic | document) if the document is about one topic: weight × Π p(word | topic).
+
+    Rows of documents without terms are all zero. Deterministic, and one sparse product: no
+    iterations, so it is also cheaper than `infer`.
+    """
+    post = _word_loglik(counts, state) + np.log(np.maximum(weights, 1e-300))[None, :]
+    post = np.exp(post - post.max(axis=1, keepdims=True))
+    post /= post.sum(axis=1, keepdims=True)
+    post[counts.getnnz(axis=1) == 0] = 0.0
+    return post

@@ -16,7 +16,15 @@ from scipy import sparse
 
 from textmine.errors import TextmineError
 from textmine.topics import labels as lab
-from textmine.topics.engines import ENGINES, LdaState, fit, fit_many, infer
+from textmine.topics.engines import (
+    ENGINES,
+    LdaState,
+    fit,
+    fit_many,
+    infer,
+    one_topic_posterior,
+    topic_weights,
+)
 from textmine.topics.preprocess import PosLookup, TermVocabulary, candidate_filter
 from textmine.topics.select import Candidate, choose_k, npmi_coherence, stability, top_term_ids
 
@@ -50,13 +58,15 @@ class TopicModel:
     workspace's `tokens` column). Fitting learns the term vocabulary (POS filter, filler and
     stopwords out, bigram phrases, document-frequency pruning), picks K when `k="auto"`, fits
     the LDA engine and labels the topics. A fitted model needs no lexicons to transform token
-    lists, so a stored model assigns next week's documents to the same topics.
+    lists, so a stored model assigns next week's documents to the same topics. `transform`
+    gives LDA's topic mixtures; `predict_proba` / `predict` give each document the one topic
+    that explains all its words (the one-topic posterior, with topic weights fitted by EM).
 
     Settings: `engine` "gensim" (batch variational Bayes from an NMF start) or "tomotopy"
     (Gibbs sampling); `passes` over the data per fit; `iterations` of gensim's per-document
     E-step; `workers` processes fitting candidate K side by side (each
-    fit is single-process, so reproducible); `min_prob` below which a document is "other"
-    (-1); `select_sample` documents and `select_seeds` seeds (each on its own
+    fit is single-process, so reproducible); `min_prob`: a document whose most probable topic
+    (`predict_proba`) is below it is "other" (-1); `select_sample` documents and `select_seeds` seeds (each on its own
     resample) per candidate K; `no_below` /
     `no_above` / `max_terms` prune the vocabulary; `min_terms` distinct terms a document needs
     to be learnt from (shorter ones are only assigned; None: the engine's measured default,
@@ -126,6 +136,7 @@ class TopicModel:
         self.stability_: float | None = None
         k = self._select_k(trainable) if self.k == "auto" else int(self.k)
         self.state_ = fit(self.engine, trainable, k, self.seed, self.passes, self.iterations)
+        self.topic_weights_ = topic_weights(trainable, self.state_)
         self.n_topics_ = k
         self._describe(counts)
         self.n_docs_ = len(tokens)
@@ -198,7 +209,7 @@ class TopicModel:
         words = lab.ranked_words(lab.relevance(topic_word, term_prob, self.relevance), terms)
         tops = top_term_ids(topic_word)
         coherence = npmi_coherence(counts, tops)
-        ids, _ = self._assign(infer(counts, state))
+        ids, _ = self._assign(self._posterior(counts))
         n_docs, share = lab.shares(ids, self.n_topics_)
         self.topics_: list[Topic] = []
         taken: set[str] = set()
@@ -217,13 +228,32 @@ class TopicModel:
         counts = self._counts(self.vocabulary_.transform(self._tokens(docs)))
         return infer(counts, self.state_)
 
-    def predict(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
-        """(topic_id, topic_prob) per document; -1 where no topic reaches `min_prob`."""
-        return self._assign(self.transform(docs))
+    def predict_proba(self, docs: Docs) -> np.ndarray:
+        """p(topic | document) when the document is about one topic (rows sum to 1; 0 without terms).
 
-    def _assign(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        ids = theta.argmax(axis=1).astype(np.int32)
-        probs = theta.max(axis=1) if theta.shape[1] else np.zeros(len(theta))
+        A short review is nearly always about one thing, so its topic is the one that explains
+        all of its words together: topic weight × Π p(word | topic) (the mixture-of-unigrams
+        posterior of Nigam et al. 2000, the assumption of short-text models such as GSDMM).
+        `transform`'s mixture lets each word pick its own topic instead, so a review naming a
+        product and a generic complaint word ("物流") is split between a product topic and an
+        aspect topic and often lands in the aspect one; here the product word, rare in every
+        other topic, decides.
+        """
+        self._check_fitted()
+        return self._posterior(self._counts(self.vocabulary_.transform(self._tokens(docs))))
+
+    def predict(self, docs: Docs) -> tuple[np.ndarray, np.ndarray]:
+        """(topic_id, topic_prob) per document from `predict_proba`; -1 below `min_prob`."""
+        return self._assign(self.predict_proba(docs))
+
+    def _posterior(self, counts: sparse.csr_matrix) -> np.ndarray:
+        if self.topic_weights_ is None:  # stored before the one-topic rule: LDA's mixture
+            return infer(counts, self.state_)
+        return one_topic_posterior(counts, self.state_, self.topic_weights_)
+
+    def _assign(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = proba.argmax(axis=1).astype(np.int32)
+        probs = proba.max(axis=1) if proba.shape[1] else np.zeros(len(proba))
         ids[probs < self.min_prob] = OTHER
         return ids, probs
 
@@ -294,7 +324,8 @@ class TopicModel:
             "fit_seconds": self.fit_seconds_,
         }
         arrays = io.BytesIO()
-        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha)
+        extra = {} if self.topic_weights_ is None else {"weights": self.topic_weights_}
+        np.savez_compressed(arrays, lam=self.state_.lam, alpha=self.state_.alpha, **extra)
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("model.json", json.dumps(meta, ensure_ascii=False))
@@ -308,6 +339,9 @@ class TopicModel:
                 meta = json.loads(zf.read("model.json"))
                 arrays = np.load(io.BytesIO(zf.read("lda.npz")))
                 lam, alpha = arrays["lam"], arrays["alpha"]
+                # A model stored before topic weights existed keeps assigning documents as it
+                # did (argmax of the LDA mixture), so its week-to-week trends stay comparable.
+                weights = arrays["weights"] if "weights" in arrays.files else None
         except (zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise TextmineError("E016", f"not a textmine topic model ({exc})",
                                 fix="Fit one with `textmine topics fit`.") from exc
@@ -318,6 +352,7 @@ class TopicModel:
         model = cls(**{k: (tuple(v) if k == "k_range" else v) for k, v in params.items()})
         model.vocabulary_ = TermVocabulary.from_state(meta["vocabulary"])
         model.state_ = LdaState(lam=lam, alpha=alpha)
+        model.topic_weights_ = weights
         model.n_topics_ = meta["n_topics"]
         model.topics_ = [Topic(**t) for t in meta["topics"]]
         model.selection_ = meta["selection"]
