@@ -1,10 +1,9 @@
-"""pyspark's worker daemon (`spark.python.daemon.module`), warmed like the local fork server.
+"""pyspark's worker daemon (`spark.python.daemon.module`) with textmine's stages imported.
 
-Every Python worker of an executor is forked from this process. Importing textmine's stages
-here, and building the run's segmenter and sentiment model when its settings are in the
-environment (`textmine.warm`, TEXTMINE_WARM_CONFIG, set by the job when nothing was shipped),
-costs one start-up per executor instead of one per worker; each worker's first task then
-starts on warm resources.
+Every Python worker of an executor is forked from this process, so the imports (~0.5 CPU-s)
+cost one start-up per executor instead of one per worker. The run's resources (segmenter,
+sentiment model) depend on its settings and shipped files; each worker builds them in the
+background after pass 1 (`tasks.keys_partition`).
 """
 
 from __future__ import annotations
@@ -13,9 +12,10 @@ from __future__ import annotations
 def main() -> None:
     from pyspark.daemon import manager
 
-    import textmine.spark.tasks  # noqa: F401  (the stages and their imports)
-    import textmine.warm  # noqa: F401  (builds the resources named by TEXTMINE_WARM_CONFIG)
+    import textmine.spark.tasks  # noqa: F401  (the batch job and its imports)
+    from textmine.pipeline import _ensure_stage_modules
 
+    _ensure_stage_modules()
     manager()
 
 
