@@ -14,9 +14,11 @@ come from `textmine.chats`' own SQL, per group of customers (`groupBy().applyInA
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -143,6 +145,7 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    starting = _start_workers(spark)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
     # Times in tables (TIMESTAMP) are rendered as local wall-clock text, like epoch values in files.
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
@@ -214,6 +217,7 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
+        starting.join()
         for frame in (judged, keys):
             frame.unpersist()
         for shared in broadcasts:
@@ -260,6 +264,29 @@ def _documents(spark, plan: Plan, records, judged, by_status: dict[str, int], co
             else records.join(dropped, "seq", "left_anti")).select("seq", "doc_id", "turn")
     return (analysed.drop("doc_id", "turn").join(kept, "seq")
             .select(*[f.name for f in DOCUMENTS], MONTH))
+
+
+def _start_workers(spark) -> threading.Thread:
+    """Local masters: start the Python worker daemon and one worker per core (a job of empty
+    tasks, in a thread) while the driver plans pass 1; its tasks then reuse those workers.
+    (Measured: pass 1's first batch began 1.5 s after its tasks were launched.) A failure here
+    is left to pass 1 to report."""
+    context = spark.sparkContext
+
+    def run() -> None:
+        if context.master.startswith("local"):
+            cores = context.defaultParallelism
+            with contextlib.suppress(Exception):
+                context.parallelize(range(cores), cores).foreachPartition(_nothing)
+
+    thread = threading.Thread(target=run, name="textmine-spark-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _nothing(rows) -> None:
+    for _ in rows:
+        pass
 
 
 def _plan(spark, planned: list, kind: str, config: Config, columns: dict[str, str | None],
