@@ -272,6 +272,12 @@ def _start_workers(spark) -> threading.Thread:
     (Measured: pass 1's first batch began 1.5 s after its tasks were launched.) A failure here
     is left to pass 1 to report."""
     context = spark.sparkContext
+    # Spark keys worker daemons by their environment, and its SQL runners add this variable:
+    # without it the empty tasks would start a daemon of their own that pass 1 cannot reuse.
+    traceback = spark.conf.get("spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled",
+                               "true")
+    if traceback.lower() == "true":
+        context.environment.setdefault("SPARK_SIMPLIFIED_TRACEBACK", "1")
 
     def run() -> None:
         if context.master.startswith("local"):
