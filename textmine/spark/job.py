@@ -184,14 +184,22 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         per_input: dict[int, int] = {}
         by_reason: dict[str, int] = {}
         n_records = 0
-        for src, reason, n in keys.groupBy(SRC, "reason").count().collect():
+        by_status: dict[str, int] = {}
+        # One query for both counts: rows per input and reason, and the rows that are not new.
+        counts = keys.groupBy(SRC, "reason").count().select(
+            F.lit(False).alias("judged"), SRC, "reason", "count").unionByName(
+            judged.where(F.col("status") != "new").groupBy("status").count().select(
+                F.lit(True).alias("judged"), F.lit(None).cast("int").alias(SRC),
+                F.col("status").alias("reason"), "count"))
+        for is_judged, src, reason, n in counts.collect():
+            if is_judged:
+                by_status[reason] = n
+                continue
             per_input[src] = per_input.get(src, 0) + n
             if reason is None:
                 n_records += n
             else:
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        not_new = judged.where(F.col("status") != "new")
-        by_status = dict(not_new.groupBy("status").count().collect())
         by_status["new"] = n_records - sum(by_status.values())
         rejects = keys.where(F.col("reason").isNotNull()).select(
             F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"),
