@@ -98,6 +98,7 @@ def conflicts_partition(batches, read, config: Config, kind: str, run_id: str,
     from textmine.spark.ship import executor_config
 
     config = executor_config(config)
+    _await_warm()
     ids: dict[int, str] = conflicts.value
     wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
     with reraise_portable():
