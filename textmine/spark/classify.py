@@ -6,6 +6,10 @@
   source_hash is a duplicate, with another hash a conflict (rejected `duplicate_id_conflict`);
 - a doc_id already stored in the output folder makes the row a duplicate (same hash) or a
   conflict (other hash), so re-running into the same folder stores nothing twice.
+
+Reviews and other documents with IDs are judged with `repeats`: a row whose ID occurs once in
+the run and is not stored is new, so only the rows of repeated or stored IDs go through the
+ordered window (one hash aggregation over the keys instead of sorting them all).
 """
 
 from __future__ import annotations
@@ -45,3 +49,19 @@ def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status
     return records.withColumn("status", status).drop("_stored", "_stored_hash", "_nth",
                                                      "_first_hash")
 
+
+
+def repeats(records, existing, kind: str):  # -> pyspark DataFrame with `status`
+    """`classify` on the rows whose doc_id occurs more than once in `records` or is already
+    stored; every other row of `records` is new. Not for chats (turns are numbered per
+    session over all rows)."""
+    from pyspark.sql import functions as F
+
+    counted = records.groupBy("doc_id").agg(F.count(F.lit(1)).alias("_n"))
+    judged = F.col("_n") > 1
+    if existing is not None:
+        stored = existing.select("doc_id").distinct().withColumn("_in_store", F.lit(True))
+        counted = counted.join(stored, "doc_id", "left")
+        judged = judged | F.col("_in_store").isNotNull()
+    ids = counted.where(judged).select("doc_id")
+    return classify(records.join(ids, "doc_id", "left_semi"), existing, kind)

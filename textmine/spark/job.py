@@ -14,9 +14,11 @@ come from `textmine.chats`' own SQL, per group of customers (`groupBy().applyInA
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -33,7 +35,7 @@ from textmine.lexicons import load_lexicons
 from textmine.pipeline import _ensure_stage_modules
 from textmine.schema import DOCUMENTS, RUNS, to_arrow
 from textmine.spark import storage
-from textmine.spark.classify import classify
+from textmine.spark.classify import classify, repeats
 from textmine.spark.errors import driver_errors
 from textmine.spark.inputs import (
     Input,
@@ -68,17 +70,22 @@ KEY_COLUMNS = ("seq", "doc_id", "source_hash", "session_id", "turn")  # what ded
 BROADCAST_LIMIT = 2_000_000  # more repeats (and more new rows) than this: join, don't broadcast
 # Writing documents/ is most of the JVM's work, and Parquet's per-value bookkeeping most of that.
 # Dictionaries pay for columns with few distinct values (labels); for one-per-row values (IDs,
-# text, times, scores) the writer builds a dictionary per page only to fall back to plain
-# encoding, and for tokens (4.4 million values per 200,000 reviews, 68,666 distinct words)
-# the hashing cost more JVM time than any other part of the write (files: +13%, 290 -> 328
-# bytes per document). Min/max statistics of texts and token lists serve no reader (nobody
-# filters on them); size statistics (row-group planning hints) serve none here either.
+# text, times, scores, aspect evidence) the writer builds a dictionary per page only to fall
+# back to plain encoding, and for tokens (4.4 million values per 200,000 reviews, 68,666
+# distinct words) the hashing cost more JVM time than any other part of the write (files: +13%,
+# 290 -> 328 bytes per document). Min/max statistics are kept where a reader's filter can skip
+# row groups (IDs, customers, times, numbers, and labels that are the same for a whole file:
+# kind, source, run_id); for texts, token lists, hashes and labels that mix in every row group
+# they serve no reader. Evidence without a dictionary and those statistics off: JVM CPU of the
+# write 8.4-8.7 -> 7.4-7.9 s per 200,000 reviews, files +0.7 %. Size statistics (row-group
+# planning hints) serve no reader here either.
 DICTIONARY_COLUMNS = ("kind", "source", "product", "channel", "role", "rating", "polarity",
                       "aspects.list.element.aspect", "aspects.list.element.polarity",
-                      "aspects.list.element.score", "aspects.list.element.evidence",
-                      "escalation.list.element", "turn_act",
+                      "aspects.list.element.score", "escalation.list.element", "turn_act",
                       "topic_id", "topic_label", "run_id")
-NO_STATISTICS = ("text", "tokens.list.element", "aspects.list.element.aspect",
+NO_STATISTICS = ("text", "tokens.list.element", "source_hash", "polarity", "role", "turn_act",
+                 "topic_label", "escalation.list.element", "aspects.list.element.aspect",
+                 "aspects.list.element.polarity", "aspects.list.element.score",
                  "aspects.list.element.evidence")
 WRITE_OPTIONS = {"parquet.enable.dictionary": "false", "parquet.size.statistics.enabled": "false",
                  **{f"parquet.enable.dictionary#{name}": "true" for name in DICTIONARY_COLUMNS},
@@ -138,12 +145,22 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    starting = _start_workers(spark)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
     # Times in tables (TIMESTAMP) are rendered as local wall-clock text, like epoch values in files.
     spark.conf.set("spark.sql.session.timeZone", config.timezone)
     # Adaptive execution sizes the shuffles of the persisted keys by their data too (else the
     # dedup window runs spark.sql.shuffle.partitions tasks over a few megabytes).
     spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
+    if spark.sparkContext.master.startswith("local"):
+        # One machine's keys fit a shuffle of one partition per core; adaptive execution's
+        # extra job per shuffle stage and re-planning cost more there than they save (dedup
+        # between the passes for 200,000 reviews: 2.9 -> 1.9 s).
+        spark.conf.set("spark.sql.adaptive.enabled", "false")
+        spark.conf.set("spark.sql.shuffle.partitions", str(spark.sparkContext.defaultParallelism))
+    # The persisted keys are read a few times and dropped: compressing their column batches
+    # cost more than it saves (JVM CPU of pass 1 per 200,000 reviews: 1.35 -> 0.8 s).
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     # A task's documents go to one open file per month instead of being sorted by month first
     # (a sort of wide rows with token lists); over MAX_OPEN_MONTHS, Spark falls back to sorting.
     spark.conf.set("spark.sql.optimizer.plannedWrite.enabled", "false")
@@ -151,37 +168,56 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
     plan = _plan(spark, planned, kind, config, columns, lexicons.role_of)
     shipped = ship_config(spark, config)
     # Pass 1: keys and rejects, the one kept frame (a few short columns per row).
-    keys = plan.map(spark, keys_partition, spark_schema(KEYS)).persist(
+    keys = plan.map(spark, functools.partial(keys_partition, config=shipped),
+                    spark_schema(KEYS)).persist(
         StorageLevel.MEMORY_AND_DISK)
     documents_dir = storage.join(output, "documents")
     existing = (spark.read.parquet(documents_dir).select("doc_id", "source_hash")
                 if storage.has_parquet(spark, documents_dir) else None)
-    classified = classify(keys.where(F.col("reason").isNull()).select(*KEY_COLUMNS),
-                          existing, kind).persist(StorageLevel.MEMORY_AND_DISK)
+    records = keys.where(F.col("reason").isNull()).select(*KEY_COLUMNS)
+    # Chat turns are numbered over all rows; documents with IDs need judging only where an ID
+    # repeats or is stored (every other row is new).
+    judge = classify if kind == "chat" else repeats
+    judged = judge(records, existing, kind).persist(StorageLevel.MEMORY_AND_DISK)
     broadcasts = []
     try:
         per_input: dict[int, int] = {}
         by_reason: dict[str, int] = {}
-        for src, reason, n in keys.groupBy(SRC, "reason").count().collect():
+        n_records = 0
+        by_status: dict[str, int] = {}
+        # One query for both counts: rows per input and reason, and the rows that are not new.
+        counts = keys.groupBy(SRC, "reason").count().select(
+            F.lit(False).alias("judged"), SRC, "reason", "count").unionByName(
+            judged.where(F.col("status") != "new").groupBy("status").count().select(
+                F.lit(True).alias("judged"), F.lit(None).cast("int").alias(SRC),
+                F.col("status").alias("reason"), "count"))
+        for is_judged, src, reason, n in counts.collect():
+            if is_judged:
+                by_status[reason] = n
+                continue
             per_input[src] = per_input.get(src, 0) + n
-            if reason is not None:
+            if reason is None:
+                n_records += n
+            else:
                 by_reason[reason] = by_reason.get(reason, 0) + n
-        by_status = dict(classified.groupBy("status").count().collect())
+        by_status["new"] = n_records - sum(by_status.values())
         rejects = keys.where(F.col("reason").isNotNull()).select(
             F.lit(run_id).alias("run_id"), "source", F.col("source_row").alias("row"),
             "doc_id", *REJECT_FIELDS)
+        if not by_reason:  # no scan of the keys (the optimiser drops it): one empty file
+            rejects = rejects.where(F.lit(False))
         if by_status.get("conflict"):
             by_reason[CONFLICT] = by_status["conflict"]
-            ids = dict(classified.where(F.col("status") == "conflict")
+            ids = dict(judged.where(F.col("status") == "conflict")
                        .select("seq", "doc_id").collect())
             broadcasts.append(spark.sparkContext.broadcast(ids))
             rejects = rejects.unionByName(plan.map(spark, functools.partial(
                 conflicts_partition, config=shipped, kind=kind, run_id=run_id,
                 conflicts=broadcasts[-1]), spark_schema(CONFLICTS)))
         rejects.write.mode("append").parquet(storage.join(output, "rejects"))
-        if by_status.get("new"):
-            documents = _documents(spark, plan, classified, by_status, shipped, kind, run_id,
-                                   broadcasts)
+        if by_status["new"]:
+            documents = _documents(spark, plan, records, judged, by_status, shipped, kind,
+                                   run_id, broadcasts)
             # Analysis runs inside the writing tasks: a failed or retried task's files are
             # discarded by Spark's commit protocol, so no row is stored twice.
             documents.write.mode("append").partitionBy(MONTH).options(**WRITE_OPTIONS) \
@@ -189,7 +225,8 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         if rejects_path:
             _write_rejects_file(spark, output, run_id, rejects_path)
     finally:
-        for frame in (classified, keys):
+        starting.join()
+        for frame in (judged, keys):
             frame.unpersist()
         for shared in broadcasts:
             shared.destroy()
@@ -206,14 +243,16 @@ def _run(spark, planned: list, kind: str, config: Config, columns: dict[str, str
         result.extra["sessions"] = write_sessions(spark, output, run_id, config)
 
 
-def _documents(spark, plan: Plan, classified, by_status: dict[str, int], config: Config,
+def _documents(spark, plan: Plan, records, judged, by_status: dict[str, int], config: Config,
                kind: str, run_id: str, broadcasts: list):
     """Pass 2: the documents/ rows. Repeats of an ID are left out in the Python tasks before
     analysis (the smaller of the sets to drop or keep, broadcast); chat turns numbered in dedup,
-    or more repeats and new rows than a broadcast should carry, are joined on instead."""
+    or more repeats and new rows than a broadcast should carry, are joined on instead.
+    `judged` holds every row that is not new (and, for chats, every row)."""
     from pyspark.sql import functions as F
 
     new = F.col("status") == "new"
+    dropped = judged.where(~new).select("seq")
     n_new, n_total = by_status["new"], sum(by_status.values())
     body = functools.partial(documents_partition, config=config, kind=kind, run_id=run_id,
                              fail_marker=os.environ.get(FAIL_SWITCH))
@@ -221,16 +260,47 @@ def _documents(spark, plan: Plan, classified, by_status: dict[str, int], config:
         seqs, keep = None, False
         if n_new < n_total:
             keep = n_new < n_total - n_new
-            chosen = classified.where(new if keep else ~new).select("seq").collect()
+            chosen = (records.select("seq").join(dropped, "seq", "left_anti") if keep
+                      else dropped).collect()
             seqs = spark.sparkContext.broadcast(np.sort(np.array([r[0] for r in chosen],
                                                                  dtype=np.int64)))
             broadcasts.append(seqs)
         return plan.map(spark, functools.partial(body, seqs=seqs, keep=keep),
                         spark_schema(STORED))
     analysed = plan.map(spark, functools.partial(body, with_seq=True), spark_schema(STORED_SEQ))
-    kept = classified.where(new).select("seq", "doc_id", "turn")
+    kept = (judged.where(new) if kind == "chat"
+            else records.join(dropped, "seq", "left_anti")).select("seq", "doc_id", "turn")
     return (analysed.drop("doc_id", "turn").join(kept, "seq")
             .select(*[f.name for f in DOCUMENTS], MONTH))
+
+
+def _start_workers(spark) -> threading.Thread:
+    """Local masters: start the Python worker daemon and one worker per core (a job of empty
+    tasks, in a thread) while the driver plans pass 1; its tasks then reuse those workers.
+    (Measured: pass 1's first batch began 1.5 s after its tasks were launched.) A failure here
+    is left to pass 1 to report."""
+    context = spark.sparkContext
+    # Spark keys worker daemons by their environment, and its SQL runners add this variable:
+    # without it the empty tasks would start a daemon of their own that pass 1 cannot reuse.
+    traceback = spark.conf.get("spark.sql.execution.pyspark.udf.simplifiedTraceback.enabled",
+                               "true")
+    if traceback.lower() == "true":
+        context.environment.setdefault("SPARK_SIMPLIFIED_TRACEBACK", "1")
+
+    def run() -> None:
+        if context.master.startswith("local"):
+            cores = context.defaultParallelism
+            with contextlib.suppress(Exception):
+                context.parallelize(range(cores), cores).foreachPartition(_nothing)
+
+    thread = threading.Thread(target=run, name="textmine-spark-workers", daemon=True)
+    thread.start()
+    return thread
+
+
+def _nothing(rows) -> None:
+    for _ in rows:
+        pass
 
 
 def _plan(spark, planned: list, kind: str, config: Config, columns: dict[str, str | None],

@@ -63,6 +63,8 @@ def start_session(master: str, log_path: Path):  # -> tuple[SparkSession, bool]
         java_options += " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC " + _class_archive_option()
     builder = (SparkSession.builder.appName("textmine analyze")
                .config("spark.ui.showConsoleProgress", "false")
+               # Workers fork from a daemon that imported textmine (textmine.spark.daemon).
+               .config("spark.python.daemon.module", "textmine.spark.daemon")
                .config("spark.driver.extraJavaOptions", java_options))
     if under_spark_submit():
         # spark-submit launched the JVM with its own --master and confs: keep them.

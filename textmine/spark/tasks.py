@@ -10,6 +10,8 @@ Each pass reads its input itself (`inputs.Plan.map`: file shares or a table's ro
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,8 +31,12 @@ from textmine.spark.schemas import CONFLICTS, KEYS, MONTH, SRC, STORED, STORED_S
 FAIL_SWITCH = "TEXTMINE_SPARK_FAIL_FIRST_ATTEMPT"  # tests: a marker path; partition 0 fails once
 
 
-def keys_partition(batches, read) -> Iterator[pa.RecordBatch]:
-    """Pass 1: every input row as its record's keys or as a reject (KEYS batches)."""
+def keys_partition(batches, read, config: Config | None = None) -> Iterator[pa.RecordBatch]:
+    """Pass 1: every input row as its record's keys or as a reject (KEYS batches).
+
+    Its last step starts building the stages' resources for `config` in the background: the
+    worker then warms up while the JVM alone runs dedup, and pass 2 starts on warm resources.
+    """
     with reraise_portable():
         for inp, raw, bad in read(batches):
             if bad:
@@ -40,6 +46,10 @@ def keys_partition(batches, read) -> Iterator[pa.RecordBatch]:
                 prepared = inp.preparer.prepare(raw)
                 yield from _keys(prepared.records, inp.index)
                 yield from _keys(prepared.rejects.rename(columns={"row": "source_row"}), inp.index)
+    if config is not None:
+        from textmine.spark.ship import executor_config
+
+        _warm_in_background(executor_config(config))
 
 
 def documents_partition(batches, read, config: Config, kind: str, run_id: str, seqs=None,
@@ -55,6 +65,7 @@ def documents_partition(batches, read, config: Config, kind: str, run_id: str, s
     from textmine.spark.ship import executor_config
 
     config = executor_config(config)
+    _await_warm()
     chosen = None if seqs is None else seqs.value
     context = TaskContext.get()
     inject = bool(fail_marker) and context.partitionId() == 0 and context.attemptNumber() == 0
@@ -87,6 +98,7 @@ def conflicts_partition(batches, read, config: Config, kind: str, run_id: str,
     from textmine.spark.ship import executor_config
 
     config = executor_config(config)
+    _await_warm()
     ids: dict[int, str] = conflicts.value
     wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
     with reraise_portable():
@@ -103,6 +115,31 @@ def conflicts_partition(batches, read, config: Config, kind: str, run_id: str,
                 "detail": [CONFLICT_DETAIL.format(i) for i in doc_ids],
                 "excerpt": [(t or "")[:120] for t in table["text"].to_pylist()]},
                 schema=CONFLICTS).to_batches()
+
+
+_WARMING: dict[str, threading.Thread] = {}  # per worker process: config -> its warm-up
+
+
+def _warm_in_background(config: Config) -> None:
+    key = repr(config)
+    if key not in _WARMING:
+        _WARMING[key] = threading.Thread(target=_warm_quietly, args=(config,), daemon=True,
+                                         name="textmine-warm")
+        _WARMING[key].start()
+
+
+def _warm_quietly(config: Config) -> None:
+    from textmine.warm import warm
+
+    # A failure here is reported by pass 2, which builds what the warm-up could not.
+    with contextlib.suppress(Exception):
+        warm(config)
+
+
+def _await_warm() -> None:
+    """Pass 2 builds nothing twice: it waits for a warm-up still running in this worker."""
+    for thread in list(_WARMING.values()):
+        thread.join()
 
 
 def _keys(frame: pd.DataFrame, src: int) -> Iterator[pa.RecordBatch]:
