@@ -87,3 +87,23 @@ def test_saved_model_scores_files_in_worker_processes(labeled, tmp_path):
     scored = apply_to_frame(frame, "text", ("clean", "segment", "sentiment"), config)
     labels = [1] * 8 + [0] * 8
     assert ((scored["sentiment"].to_numpy() >= 0.5).astype(int) == labels * 2).all()
+
+
+def test_train_with_auto_C_and_a_group_column(tmp_path):
+    path = tmp_path / "grouped.csv"
+    pd.DataFrame({"评论内容": POSITIVE + NEGATIVE, "情感": [1] * 8 + [0] * 8,
+                  "品类": ["衣服", "水果"] * 8}).to_csv(path, index=False)
+    out = tmp_path / "m.npz"
+    result = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
+                 "--C", "auto", "--group-col", "品类", "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(result.output)
+    assert recorded["C"] in NgramModel().settings.C_grid
+    assert "whole groups" in recorded["validation"]["split"]
+    assert recorded["training"]["group_col"] == "品类"
+    missing = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
+                  "--group-col", "渠道", "-o", str(out))
+    assert missing.exit_code == 2 and "E007" in missing.output
+    bad = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
+              "--C", "big", "-o", str(out))
+    assert bad.exit_code == 2 and "E015" in bad.output

@@ -133,3 +133,42 @@ def test_calibration_is_fitted_on_out_of_fold_scores(batch):
     assert model.calibration[0] > 0  # a higher n-gram score means more likely positive
     small = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=0)).fit(batch, labels)
     assert small.info["validation"] == {}  # 10 % of 16 rows is too few to hold out
+
+
+def test_auto_C_is_chosen_on_out_of_fold_scores_and_recorded(batch):
+    labels = np.array([1] * 8 + [0] * 8)
+    model = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=4, C="auto",
+                                     C_grid=(0.5, 8.0))).fit(batch, labels)
+    search = model.info["validation"]["C_search"]
+    assert set(search) == {"0.5", "8"}
+    assert model.info["C"] in (0.5, 8.0)
+    assert search[f"{model.info['C']:g}"] == max(search.values())
+    fixed = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=4, C=2.0)).fit(batch, labels)
+    assert fixed.info["C"] == 2.0 and "C_search" not in fixed.info["validation"]
+
+
+def test_grouped_calibration_folds_keep_each_group_on_one_side(batch):
+    labels = np.array([1] * 8 + [0] * 8)
+    groups = np.array(["衣服", "水果", "手机", "书籍"] * 4)
+    model = NgramModel(NgramSettings(bits=16, min_df=1, calibration_folds=2))
+    parts, how = model._calibration_parts(labels, groups)
+    assert len(parts) == 2 and "whole groups" in how
+    for fitted, scored in parts:
+        assert not set(groups[fitted]) & set(groups[scored])
+    fitted = model.fit(batch, labels, groups=groups)
+    assert fitted.info["validation"]["n"] == len(labels)
+    assert "whole groups" in fitted.info["validation"]["split"]
+    # One group only: nothing to hold out by group, so the folds are stratified instead.
+    _, how = model._calibration_parts(labels, np.array(["衣服"] * 16))
+    assert how.startswith("2-fold out-of-fold scores of the training file (seed")
+
+
+def test_character_4_grams_do_not_collide_with_their_3_gram_tails():
+    from textmine.sentiment.ngram import _char_keys
+
+    # Packing 4 x 21 bits into 64 kept only the lowest bit of the first character, so
+    # 好评如潮 and 坏评如潮 (odd code points both) were one key, and the key of 评如潮.
+    _, threes = _char_keys(["好评如潮", "坏评如潮"], (3,))
+    _, fours = _char_keys(["好评如潮", "坏评如潮"], (4,))
+    assert len(set(fours.tolist())) == 2
+    assert not set(fours.tolist()) & set(threes.tolist())

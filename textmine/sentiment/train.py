@@ -54,8 +54,13 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
                label_col: str | None = None, rating_col: str | None = None,
                negative_max: float = 2.0, positive_min: float = 4.0,
                settings: NgramSettings | None = None, cv: int = 0,
-               config: Config | None = None, name: str = "ngram") -> dict:
-    """Fit an NgramModel on the file, save it to `out` and return what was recorded."""
+               config: Config | None = None, name: str = "ngram",
+               group_col: str | None = None) -> dict:
+    """Fit an NgramModel on the file, save it to `out` and return what was recorded.
+
+    `group_col` (e.g. a product category or source column): the calibration folds keep each
+    group together, so the blend with the rules scorer and C are chosen for unseen domains.
+    """
     from textmine.pipeline import resources_for
     from textmine.sentiment.evaluate import labeled_frame
 
@@ -77,6 +82,13 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
         raise TextmineError("E017", f"{int(labels.sum())} positive, "
                             f"{int(len(labels) - labels.sum())} negative rows", where=str(path),
                             fix="Training needs at least 5 rows of each class.")
+    groups = None
+    if group_col is not None:
+        if group_col not in frame.columns:
+            raise TextmineError("E007", group_col, where=str(path),
+                                fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
+        groups = frame.loc[used, group_col].fillna("").astype(str).to_numpy()
+        source["group_col"] = group_col
     batch = prepare_texts(frame.loc[used, col].reset_index(drop=True), config)
     lexicons = resources_for(config).lexicons
     summary = {"file": Path(path).name, "text_col": col, **source,
@@ -87,7 +99,8 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
                                                     lexicons=lexicons)
         summary["cross_validation"] = {k: result["cross_validation"][k]
                                        for k in ("accuracy", "macro_f1", "roc_auc")}
-    model = NgramModel(settings, name=name, lexicons=lexicons).fit(batch, labels, summary=summary)
+    model = NgramModel(settings, name=name, lexicons=lexicons).fit(batch, labels, summary=summary,
+                                                                   groups=groups)
     result["out"] = str(model.save(out))
     result.update(model.info)
     return result

@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         positive_min: float = typer.Option(4.0, "--positive-min", help="With --rating-col: stars at or above are positive."),
         base: str = typer.Option(None, "--base", help="Learn on top of this model's score (e.g. default): helps small files."),
         lexicon_blend: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Blend the rules scorer's score in at calibration (negation, contrast)."),
-        c: float = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression."),
+        c: str = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression, or auto (default: chosen on out-of-fold scores of the training file)."),
+        group_col: str = typer.Option(None, "--group-col", help="Column of domains (e.g. category): calibration folds keep each one together, tuning the model for unseen domains."),
         cv: int = typer.Option(0, "--cv", help="Also report N-fold cross-validation (e.g. 5)."),
         lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
         json_out: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
@@ -77,16 +78,24 @@ def register(app: typer.Typer) -> None:
         from dataclasses import replace
 
         from textmine.config import load_config
+        from textmine.errors import TextmineError
         from textmine.sentiment.ngram import NgramSettings
         from textmine.sentiment.train import train_file
 
         settings = replace(NgramSettings(), base=base, lexicon=lexicon_blend)
         if c is not None:
+            if c != "auto":
+                try:
+                    c = float(c)
+                except ValueError:
+                    raise TextmineError("E015", f"--C {c!r}",
+                                        fix="Give a positive number or auto.") from None
             settings = replace(settings, C=c)
         config = load_config(lexicons=lexicons)
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,
-                            positive_min=positive_min, settings=settings, cv=cv, config=config)
+                            positive_min=positive_min, settings=settings, cv=cv, config=config,
+                            group_col=group_col)
         if json_out:
             print_json(result)
             return
