@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sentiment_data as data  # noqa: E402
+from build_sentiment_model import SETTINGS  # noqa: E402  (the shipped recipe)
 
 from textmine.config import Config  # noqa: E402
 from textmine.lexicons import load_lexicons  # noqa: E402
@@ -38,7 +40,6 @@ from textmine.sentiment.ngram import NgramModel, NgramSettings  # noqa: E402
 LEXICONS = load_lexicons()
 BASELINES = ("snownlp", "lexicon")
 OVERRIDES: dict = {}  # NgramSettings fields set from the command line (--C)
-SHIPPED = {"C": "auto"}  # the shipped model's settings (build_sentiment_model.SETTINGS)
 
 
 def fmt(scores: dict) -> str:
@@ -57,7 +58,7 @@ def fit(frame: pd.DataFrame, **overrides) -> NgramModel:
 
 def fit_shipped(frame: pd.DataFrame) -> NgramModel:
     """The shipped model's recipe: calibration folds hold whole categories (`group`)."""
-    settings = NgramSettings(**{**SHIPPED, **OVERRIDES})
+    settings = replace(SETTINGS, **OVERRIDES)
     return NgramModel(settings, lexicons=LEXICONS).fit(frame, frame["label"],
                                                        groups=frame["group"].to_numpy())
 

@@ -50,7 +50,6 @@ def classify(records, existing, kind: str):  # -> pyspark DataFrame with `status
                                                      "_first_hash")
 
 
-
 def repeats(records, existing, kind: str):  # -> pyspark DataFrame with `status`
     """`classify` on the rows whose doc_id occurs more than once in `records` or is already
     stored; every other row of `records` is new. Not for chats (turns are numbered per

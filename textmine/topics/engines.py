@@ -238,6 +238,13 @@ def _word_loglik(counts: sparse.csr_matrix, state: LdaState) -> np.ndarray:
     return np.asarray(counts @ log_tw.T)
 
 
+def _one_topic(loglik: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Rows of weight × p(words | topic), normalised to sum to 1 (in log space: no underflow)."""
+    post = loglik + np.log(np.maximum(weights, 1e-300))[None, :]
+    post = np.exp(post - post.max(axis=1, keepdims=True))
+    return post / post.sum(axis=1, keepdims=True)
+
+
 def topic_weights(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int = 100,
                   tol: float = 1e-6) -> np.ndarray:
     """How common each topic is as a document's one topic: EM for the weights of a mixture of
@@ -248,9 +255,7 @@ def topic_weights(counts: sparse.csr_matrix, state: LdaState, *, max_iter: int =
     if not len(loglik):
         return weights
     for _ in range(max_iter):
-        post = loglik + np.log(np.maximum(weights, 1e-300))
-        post = np.exp(post - post.max(axis=1, keepdims=True))
-        new = (post / post.sum(axis=1, keepdims=True)).mean(axis=0)
+        new = _one_topic(loglik, weights).mean(axis=0)
         done = np.abs(new - weights).max() < tol
         weights = new
         if done:
@@ -265,8 +270,6 @@ def one_topic_posterior(counts: sparse.csr_matrix, state: LdaState,
     Rows of documents without terms are all zero. Deterministic, and one sparse product: no
     iterations, so it is also cheaper than `infer`.
     """
-    post = _word_loglik(counts, state) + np.log(np.maximum(weights, 1e-300))[None, :]
-    post = np.exp(post - post.max(axis=1, keepdims=True))
-    post /= post.sum(axis=1, keepdims=True)
+    post = _one_topic(_word_loglik(counts, state), weights)
     post[counts.getnnz(axis=1) == 0] = 0.0
     return post
