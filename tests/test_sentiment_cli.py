@@ -104,6 +104,7 @@ def test_train_with_auto_C_and_a_group_column(tmp_path):
     missing = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
                   "--group-col", "渠道", "-o", str(out))
     assert missing.exit_code == 2 and "E007" in missing.output
-    bad = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
-              "--C", "big", "-o", str(out))
-    assert bad.exit_code == 2 and "E015" in bad.output
+    for value in ("big", "0", "-1"):
+        bad = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
+                  "--C", value, "-o", str(out))
+        assert bad.exit_code == 2 and "E015" in bad.output, value

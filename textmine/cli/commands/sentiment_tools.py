@@ -85,11 +85,14 @@ def register(app: typer.Typer) -> None:
         settings = replace(NgramSettings(), base=base, lexicon=lexicon_blend)
         if c is not None:
             if c != "auto":
+                given = c
                 try:
                     c = float(c)
                 except ValueError:
-                    raise TextmineError("E015", f"--C {c!r}",
-                                        fix="Give a positive number or auto.") from None
+                    c = float("nan")
+                if not c > 0:  # also NaN
+                    raise TextmineError("E015", f"--C {given!r}",
+                                        fix="Give a positive number or auto.")
             settings = replace(settings, C=c)
         config = load_config(lexicons=lexicons)
         result = train_file(file, out, text_col=text_col, label_col=label_col,
