@@ -108,3 +108,28 @@ def test_train_with_auto_C_and_a_group_column(tmp_path):
         bad = run("train", "sentiment", str(path), "--text-col", "评论内容", "--label-col", "情感",
                   "--C", value, "-o", str(out))
         assert bad.exit_code == 2 and "E015" in bad.output, value
+
+
+def test_train_with_a_domain_column_and_evaluate_reads_it_from_the_file(tmp_path):
+    """快 is good for a parcel, bad for a battery: only the domain column tells them apart."""
+    texts = (["快递很快", "送得快", "发货快"] + ["快递很慢", "送得慢", "发货慢"]
+             + ["电池耐用", "很耐用", "续航耐用"] + ["掉电很快", "耗电快", "没电快"]) * 4
+    labels = ([1] * 3 + [0] * 3 + [1] * 3 + [0] * 3) * 4
+    domains = (["快递"] * 6 + ["手机"] * 6) * 4
+    train = tmp_path / "train.csv"
+    pd.DataFrame({"评论内容": texts, "情感": labels, "品类": domains}).to_csv(train, index=False)
+    model = tmp_path / "by_domain.npz"
+    result = run("train", "sentiment", str(train), "--text-col", "评论内容", "--label-col", "情感",
+                 "--domain-col", "品类", "--no-lexicon", "-o", str(model), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["domains"] == {"column": "品类", "n": 2}
+    test = tmp_path / "test.csv"
+    pd.DataFrame({"评论内容": ["很快", "很快"], "情感": [1, 0], "品类": ["快递", "手机"]}
+                 ).to_csv(test, index=False)
+    scored = run("evaluate", "sentiment", str(test), "--text-col", "评论内容", "--label-col", "情感",
+                 "--model", str(model), "--json")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output)["accuracy"] == 1.0
+    missing = run("train", "sentiment", str(train), "--text-col", "评论内容", "--label-col", "情感",
+                  "--domain-col", "渠道", "-o", str(model))
+    assert missing.exit_code == 2 and "E007" in missing.output

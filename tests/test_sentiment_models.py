@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,3 +174,40 @@ def test_character_4_grams_do_not_collide_with_their_3_gram_tails():
     _, fours = _char_keys(["好评如潮", "坏评如潮"], (4,))
     assert len(set(fours.tolist())) == 2
     assert not set(fours.tolist()) & set(threes.tolist())
+
+
+def _two_domain_batch() -> tuple[pd.DataFrame, np.ndarray]:
+    """快 is good news for a parcel and bad news for a battery."""
+    parcel_good = ["快递很快", "送得快", "发货快", "到得快，很快"] * 3
+    parcel_bad = ["快递很慢", "送得慢", "发货慢", "到得慢，太慢"] * 3
+    battery_good = ["电池耐用", "电量耐用", "很耐用", "续航耐用"] * 3
+    battery_bad = ["掉电很快", "没电快", "耗电快", "用得快，很快"] * 3
+    texts = parcel_good + parcel_bad + battery_good + battery_bad
+    batch = prepare_texts(pd.Series(texts), Config())
+    batch["品类"] = ["快递"] * 24 + ["手机"] * 24
+    labels = np.array([1] * 12 + [0] * 12 + [1] * 12 + [0] * 12)
+    return batch, labels
+
+
+def test_a_domain_column_lets_one_word_mean_different_things_per_domain(tmp_path, lexicons):
+    batch, labels = _two_domain_batch()
+    settings = NgramSettings(bits=16, min_df=1, calibration_folds=0, lexicon=False)
+    shared = NgramModel(settings, lexicons=lexicons).fit(batch, labels)
+    by_domain = NgramModel(replace(settings, domain_col="品类"), lexicons=lexicons).fit(batch, labels)
+    assert by_domain.domains == ["快递", "手机"]
+    query = prepare_texts(pd.Series(["很快"] * 3), Config())
+    query["品类"] = ["快递", "手机", "文具"]  # the last one the model never saw
+    parcel, battery, unseen = by_domain.decision_function(query)
+    assert parcel > 0 > battery
+    # An unknown domain gets the shared n-grams only; so does a batch without the column.
+    assert unseen == pytest.approx(by_domain.decision_function(query.drop(columns="品类"))[0])
+    # The shared model learned 快 as mostly good (parcels) or bad (batteries), never both.
+    assert len(set(np.sign(shared.decision_function(query)))) == 1
+    reloaded = NgramModel.load(by_domain.save(tmp_path / "domains"), lexicons)
+    assert reloaded.domains == by_domain.domains and reloaded.settings.domain_col == "品类"
+    np.testing.assert_allclose(reloaded.decision_function(query),
+                               by_domain.decision_function(query), atol=0.05)
+    # Scoring falls back to the canonical `product` column (what `analyze` batches carry).
+    renamed = query.rename(columns={"品类": "product"})
+    np.testing.assert_allclose(by_domain.decision_function(renamed),
+                               by_domain.decision_function(query))

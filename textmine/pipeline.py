@@ -247,12 +247,17 @@ def _ensure_stage_modules() -> None:
 
 
 def apply_to_frame(frame: pd.DataFrame, text_col: str, stage_names: tuple[str, ...],
-                   config: Config, kind: str = "review") -> pd.DataFrame:
+                   config: Config, kind: str = "review", keep: tuple[str, ...] = ()
+                   ) -> pd.DataFrame:
     """Run stages over a DataFrame's text column; returns the stage outputs, same index.
 
+    `keep`: more columns of `frame` the stages see (e.g. a sentiment model's domain column).
     Large frames are split into batches and spread over `config.workers` processes.
     """
     work = pd.DataFrame({"text_raw": frame[text_col].astype(object).where(frame[text_col].notna(), None)})
+    for name in keep:
+        if name in frame.columns and name not in work.columns:
+            work[name] = frame[name].to_numpy(dtype=object)
     size = config.batch_size
     chunks = [work.iloc[i:i + size] for i in range(0, len(work), size)] or [work]
     if config.workers > 1 and len(chunks) > 2:

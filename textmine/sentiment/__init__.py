@@ -60,6 +60,16 @@ def load_model(name: str, lexicons: Lexicons) -> SentimentModel:
                             fix="Re-create it with `textmine train sentiment`.") from exc
 
 
+def model_columns(config) -> tuple[str, ...]:  # config: textmine.config.Config
+    """Input columns the configured model reads besides the text: a model trained with
+    `--domain-col` reads that column, else `product`; other models read none."""
+    from textmine.pipeline import resources_for
+
+    settings = getattr(resources_for(config).sentiment_model, "settings", None)
+    column = getattr(settings, "domain_col", None)
+    return (column, "product") if column else ()
+
+
 def polarity(sentiment: np.ndarray | pd.Series, low: float, high: float) -> np.ndarray:
     """negative below `low`, positive at or above `high`, neutral between."""
     values = np.asarray(sentiment, dtype=float)
@@ -73,7 +83,8 @@ def score(frame: pd.DataFrame, text_col: str = "text", model: str | None = None,
     from textmine.pipeline import apply_to_frame
 
     config = (config or Config()).with_overrides(sentiment_model=model)
-    result = apply_to_frame(frame, text_col, ("clean", "segment", "sentiment"), config)
+    result = apply_to_frame(frame, text_col, ("clean", "segment", "sentiment"), config,
+                            keep=model_columns(config))
     out = frame.copy()
     out["sentiment"] = result["sentiment"]
     out["polarity"] = result["polarity"]

@@ -33,13 +33,15 @@ def evaluate_file(path: str | Path, text_col: str | None, label_col: str,
     skipped (counted). docs_per_s covers cleaning, segmentation and scoring.
     """
     from textmine.pipeline import apply_to_frame, resources_for
+    from textmine.sentiment import model_columns
 
     config = (config or Config()).with_overrides(sentiment_model=model)
     frame, col = labeled_frame(path, text_col, label_col, config)
     labels, known = binary_labels(frame[label_col], where=f"{path}: {label_col}")
     frame = frame[known].reset_index(drop=True)
     start = time.perf_counter()
-    scored = apply_to_frame(frame, col, ("clean", "segment", "sentiment"), config)
+    scored = apply_to_frame(frame, col, ("clean", "segment", "sentiment"), config,
+                            keep=model_columns(config))
     elapsed = time.perf_counter() - start
     result = binary_scores(labels[known], scored["sentiment"].to_numpy(dtype=float))
     loaded = resources_for(config).sentiment_model

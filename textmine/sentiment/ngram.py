@@ -6,7 +6,8 @@ microseconds per document instead of a Python loop over n-grams:
   int64 ((c1 << 42) | (c2 << 21) | c3 — code points need 21 bits, so the n's cannot collide);
   longer ones as a polynomial hash of the code points tagged with n (packing 4 x 21 bits
   overflowed 64 and made a 4-gram collide with the 3-gram after its first character);
-- word unigrams and bigrams of `tokens`: negative keys built from a fitted word list.
+- word unigrams and bigrams of `tokens`: negative keys built from a fitted word list;
+- with `domain_col`, each of those once more keyed by the row's domain (product category).
 Keys are hashed into 2**bits buckets whose weights are plain arrays (no vocabulary lookups).
 A row is count x scale per bucket divided by the root of its summed squared scales. The scale
 is the NB-SVM log-count ratio log(P(bucket | positive) / P(bucket | negative)) by default
@@ -43,6 +44,11 @@ class NgramSettings:
     weighting: str = "nb"  # per-bucket scale: "nb" log-count ratio or "tfidf" idf
     lexicon: bool = True  # blend the rules scorer's document score in at calibration
     base: str | None = None  # add this model's logit as an input ("default" or a path)
+    # Column of each row's domain (e.g. product category). Every n-gram then also counts as
+    # "this n-gram in this domain" (feature augmentation, Daume 2007), so 快 can be good for
+    # delivery and bad for a battery. Rows of a domain the model never saw, or without the
+    # column, use the shared n-grams only. Scoring reads this column, else `product`.
+    domain_col: str | None = None
     # 8: chosen on an inner 10 % split of a training fold (shopping). "auto": each C of
     # C_grid is fitted on the calibration folds and the one whose calibrated out-of-fold
     # accuracy is highest is refitted on everything (no test data; len(C_grid) times the
@@ -117,6 +123,14 @@ def _word_keys(tokens: list[list[str]], vocab: dict[str, int], orders: tuple[int
     return np.concatenate(docs), np.concatenate(keys)
 
 
+_DOMAIN_TAG = np.int64(0x2545F4914F6CDD1D)  # keeps (n-gram, domain) keys apart from n-grams
+
+
+def _domain_values(values: pd.Series) -> pd.Series:
+    """Domains as stripped strings ("" when missing), the same at fitting and scoring."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
+
+
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: one multiply spreads the keys
 
 
@@ -148,10 +162,12 @@ class NgramModel:
     intercept: float = 0.0
     calibration: tuple[float, ...] = (1.0, 0.0, 0.0)  # p = sigmoid(a * z + b + c * lexicon)
     info: dict[str, Any] = field(default_factory=dict)  # training summary and scores
+    domains: list[str] = field(default_factory=list)  # with `domain_col`: the domains fitted
     lexicons: Any = field(default=None, repr=False)  # Lexicons, for the extra inputs
 
     def __post_init__(self) -> None:
         self._vocab = {w: i for i, w in enumerate(self.words)}
+        self._domain_index = {d: i for i, d in enumerate(self.domains)}
         self.lexicon_scorer = self._base = None
         if self.settings.lexicon or self.settings.base:
             from textmine.lexicons import load_lexicons
@@ -173,7 +189,26 @@ class NgramModel:
         tokens = [t if isinstance(t, list | tuple | np.ndarray) else [] for t in batch["tokens"]]
         cd, ck = _char_keys(texts, self.settings.char_ngrams)
         wd, wk = _word_keys(tokens, self._vocab, self.settings.word_ngrams)
-        return np.concatenate([cd, wd]), _buckets(np.concatenate([ck, wk]), self.settings.bits)
+        doc, keys = np.concatenate([cd, wd]), np.concatenate([ck, wk])
+        codes = self._domain_codes(batch)
+        if codes is not None:
+            # The same n-gram once more, keyed by (n-gram, domain), for rows of a known domain.
+            known = codes[doc] >= 0
+            extra = doc[known]
+            keys = np.concatenate([keys, (keys[known] ^ _DOMAIN_TAG) * _POLY + codes[extra]])
+            doc = np.concatenate([doc, extra])
+        return doc, _buckets(keys, self.settings.bits)
+
+    def _domain_codes(self, batch: pd.DataFrame) -> np.ndarray | None:
+        """Index of each row's domain in `domains` (-1: unknown), or None without domains."""
+        col = self.settings.domain_col
+        if not col or not self._domain_index:
+            return None
+        name = col if col in batch.columns else "product" if "product" in batch.columns else None
+        if name is None:
+            return None
+        return (_domain_values(batch[name]).map(self._domain_index).fillna(-1)
+                .to_numpy(dtype=np.int64))
 
     def _extras(self, batch: pd.DataFrame) -> np.ndarray:
         """The extra input column (base-model logit), n x 0..1."""
@@ -293,6 +328,11 @@ class NgramModel:
 
         labels = np.asarray(labels, dtype=int)
         s = self.settings
+        if s.domain_col:
+            if s.domain_col not in batch.columns:
+                raise ValueError(f"domain column {s.domain_col!r} is not in the batch")
+            self.domains = sorted(set(_domain_values(batch[s.domain_col])) - {""})
+            self._domain_index = {d: i for i, d in enumerate(self.domains)}
         grid = [float(c) for c in s.C_grid] if s.C == "auto" else [float(s.C)]
         scores: dict[str, Any] = {}
         parts, how = self._calibration_parts(labels, groups)
@@ -329,6 +369,8 @@ class NgramModel:
                                   "negative": int(len(labels) - labels.sum())},
                      "validation": scores, "C": chosen,
                      "buckets_used": int((self.scale != 0).sum())}
+        if s.domain_col:
+            self.info["domains"] = {"column": s.domain_col, "n": len(self.domains)}
         self.version = f"{FORMAT}:{self.info['buckets_used']}f"
         return self
 
@@ -372,7 +414,7 @@ class NgramModel:
         header = {"format": FORMAT, "name": self.name, "version": self.version,
                   "settings": asdict(self.settings), "intercept": self.intercept,
                   "extra_coef": self.extra_coef, "calibration": list(self.calibration),
-                  "info": self.info}
+                  "info": self.info, "domains": self.domains}
         # One byte per coefficient; the scales as float16, because log-count ratios near 0
         # would round to 0 in one byte and drop out of the row norms.
         coef_scale = float(np.abs(self.coef).max() / 127) or 1.0
@@ -400,7 +442,7 @@ class NgramModel:
                        extra_coef=list(header.get("extra_coef", [])),
                        intercept=float(header["intercept"]),
                        calibration=tuple(header["calibration"]), info=header["info"],
-                       lexicons=lexicons)
+                       domains=list(header.get("domains", [])), lexicons=lexicons)
 
 
 def _platt(inputs: np.ndarray, labels: np.ndarray) -> tuple[float, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +56,13 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
                negative_max: float = 2.0, positive_min: float = 4.0,
                settings: NgramSettings | None = None, cv: int = 0,
                config: Config | None = None, name: str = "ngram",
-               group_col: str | None = None) -> dict:
+               group_col: str | None = None, domain_col: str | None = None) -> dict:
     """Fit an NgramModel on the file, save it to `out` and return what was recorded.
 
     `group_col` (e.g. a product category or source column): the calibration folds keep each
     group together, so the blend with the rules scorer and C are chosen for unseen domains.
+    `domain_col` (e.g. a product category column): the model also learns n-grams per domain
+    and reads the same column (or `product`) when it scores.
     """
     from textmine.pipeline import resources_for
     from textmine.sentiment.evaluate import labeled_frame
@@ -82,14 +85,18 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
         raise TextmineError("E017", f"{int(labels.sum())} positive, "
                             f"{int(len(labels) - labels.sum())} negative rows", where=str(path),
                             fix="Training needs at least 5 rows of each class.")
+    for column in (group_col, domain_col):
+        if column is not None and column not in frame.columns:
+            raise TextmineError("E007", column, where=str(path),
+                                fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
     groups = None
     if group_col is not None:
-        if group_col not in frame.columns:
-            raise TextmineError("E007", group_col, where=str(path),
-                                fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
         groups = frame.loc[used, group_col].fillna("").astype(str).to_numpy()
         source["group_col"] = group_col
     batch = prepare_texts(frame.loc[used, col].reset_index(drop=True), config)
+    if domain_col is not None:
+        batch[domain_col] = frame.loc[used, domain_col].to_numpy(dtype=object)
+        settings = replace(settings, domain_col=domain_col)
     lexicons = resources_for(config).lexicons
     summary = {"file": Path(path).name, "text_col": col, **source,
                "rows_in_file": int(len(frame)), "rows_left_out": int((~used).sum())}

@@ -71,6 +71,7 @@ def register(app: typer.Typer) -> None:
         lexicon_blend: bool = typer.Option(True, "--lexicon/--no-lexicon", help="Blend the rules scorer's score in at calibration (negation, contrast)."),
         c: str = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression, or auto (default: chosen on out-of-fold scores of the training file)."),
         group_col: str = typer.Option(None, "--group-col", help="Column of domains (e.g. category): calibration folds keep each one together, tuning the model for unseen domains."),
+        domain_col: str = typer.Option(None, "--domain-col", help="Column of each row's domain (e.g. product category): the model also learns words per domain; scoring reads this column or product."),
         cv: int = typer.Option(0, "--cv", help="Also report N-fold cross-validation (e.g. 5)."),
         lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
         json_out: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
@@ -98,7 +99,7 @@ def register(app: typer.Typer) -> None:
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,
                             positive_min=positive_min, settings=settings, cv=cv, config=config,
-                            group_col=group_col)
+                            group_col=group_col, domain_col=domain_col)
         if json_out:
             print_json(result)
             return
