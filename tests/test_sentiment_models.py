@@ -192,7 +192,6 @@ def _two_domain_batch() -> tuple[pd.DataFrame, np.ndarray]:
 def test_a_domain_column_lets_one_word_mean_different_things_per_domain(tmp_path, lexicons):
     batch, labels = _two_domain_batch()
     settings = NgramSettings(bits=16, min_df=1, calibration_folds=0, lexicon=False)
-    shared = NgramModel(settings, lexicons=lexicons).fit(batch, labels)
     by_domain = NgramModel(replace(settings, domain_col="品类"), lexicons=lexicons).fit(batch, labels)
     assert by_domain.domains == ["快递", "手机"]
     query = prepare_texts(pd.Series(["很快"] * 3), Config())
@@ -201,8 +200,6 @@ def test_a_domain_column_lets_one_word_mean_different_things_per_domain(tmp_path
     assert parcel > 0 > battery
     # An unknown domain gets the shared n-grams only; so does a batch without the column.
     assert unseen == pytest.approx(by_domain.decision_function(query.drop(columns="品类"))[0])
-    # The shared model learned 快 as mostly good (parcels) or bad (batteries), never both.
-    assert len(set(np.sign(shared.decision_function(query)))) == 1
     reloaded = NgramModel.load(by_domain.save(tmp_path / "domains"), lexicons)
     assert reloaded.domains == by_domain.domains and reloaded.settings.domain_col == "品类"
     np.testing.assert_allclose(reloaded.decision_function(query),

@@ -24,13 +24,11 @@ def read_all(path: str | Path, text_col: str | None, config: Config) -> tuple[pd
 
 def _run(path: str | Path, out: str | Path, text_col: str | None, config: Config,
          stages: tuple[str, ...], keep: tuple[str, ...], mask: bool) -> dict:
-    frame, col = read_all(path, text_col, config)
-    if "sentiment" in stages:
-        from textmine.sentiment import model_columns
+    from textmine.sentiment import model_columns
 
-        result = apply_to_frame(frame, col, stages, config, keep=model_columns(config))
-    else:
-        result = apply_to_frame(frame, col, stages, config)
+    frame, col = read_all(path, text_col, config)
+    inputs = model_columns(config) if "sentiment" in stages else ()
+    result = apply_to_frame(frame, col, stages, config, keep=inputs)
     empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
     if mask:
         frame[col] = result["text"]

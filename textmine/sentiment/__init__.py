@@ -62,11 +62,17 @@ def load_model(name: str, lexicons: Lexicons) -> SentimentModel:
 
 def model_columns(config) -> tuple[str, ...]:  # config: textmine.config.Config
     """Input columns the configured model reads besides the text: a model trained with
-    `--domain-col` reads that column, else `product`; other models read none."""
-    from textmine.pipeline import resources_for
+    `--domain-col` reads that column, else `product`; other models read none. Only the model
+    file's header is read: the workers load the model itself."""
+    name = config.sentiment_model
+    if name in ("snownlp", "baseline", "lexicon"):
+        return ()
+    from textmine.sentiment.ngram import saved_settings
 
-    settings = getattr(resources_for(config).sentiment_model, "settings", None)
-    column = getattr(settings, "domain_col", None)
+    try:
+        column = saved_settings(shipped_model_path() if name == "default" else name).domain_col
+    except (OSError, ValueError, KeyError):
+        return ()  # loading the model reports what is wrong with the file
     return (column, "product") if column else ()
 
 

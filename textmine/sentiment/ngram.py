@@ -429,9 +429,7 @@ class NgramModel:
     def load(cls, path: str | Path, lexicons: Any = None) -> NgramModel:
         """Read a model saved by `save` (no pickle: a model file cannot run code)."""
         with np.load(path, allow_pickle=False) as data:
-            header = json.loads(str(data["header"]))
-            if header.get("format") != FORMAT:
-                raise ValueError(f"not a {FORMAT} model: {header.get('format')!r}")
+            header = _header(data)
             words = str(data["words"])
             scales = header.get("scales", [1.0, 1.0])
             return cls(settings=NgramSettings.from_dict(header["settings"]),
@@ -443,6 +441,20 @@ class NgramModel:
                        intercept=float(header["intercept"]),
                        calibration=tuple(header["calibration"]), info=header["info"],
                        domains=list(header.get("domains", [])), lexicons=lexicons)
+
+
+def _header(data: Any) -> dict[str, Any]:
+    """The JSON header of an open model file, checked to be ours."""
+    header = json.loads(str(data["header"]))
+    if header.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} model: {header.get('format')!r}")
+    return header
+
+
+def saved_settings(path: str | Path) -> NgramSettings:
+    """A saved model's settings, read from its header alone (no weights, no lexicons)."""
+    with np.load(path, allow_pickle=False) as data:
+        return NgramSettings.from_dict(_header(data)["settings"])
 
 
 def _platt(inputs: np.ndarray, labels: np.ndarray) -> tuple[float, ...]:
