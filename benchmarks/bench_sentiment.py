@@ -39,7 +39,8 @@ from textmine.sentiment.ngram import NgramModel, NgramSettings  # noqa: E402
 
 LEXICONS = load_lexicons()
 BASELINES = ("snownlp", "lexicon")
-OVERRIDES: dict = {}  # NgramSettings fields set from the command line (--C)
+OVERRIDES: dict = {}  # NgramSettings fields set from the command line (--C, --hidden)
+CV_RUNS: list[str] = []  # --cv-runs: which of the cross-validation runs (default all)
 
 
 def fmt(scores: dict) -> str:
@@ -113,6 +114,8 @@ def in_domain_cv(sets: dict[str, pd.DataFrame], results: dict) -> None:
     # The shopping set also runs with its category column as the domain (`train --domain-col
     # cat`); the hotel set has one domain only.
     runs = [("shopping", None), ("shopping", "group"), ("hotel", None)]
+    if CV_RUNS:
+        runs = [run for run in runs if f"{run[0]}{' + category' * bool(run[1])}" in CV_RUNS]
     reference: dict[str, dict] = {}  # the baselines' scores, once per set
     for name, domain_col in runs:
         frame = sets.get(name)
@@ -264,9 +267,17 @@ def main() -> None:
     parser.add_argument("--only", default="cross,rating,absa,speed,cv,loco,band")
     parser.add_argument("--out", default=None, help="Also write the figures as JSON.")
     parser.add_argument("--C", type=float, default=None, help="Train with this C instead.")
+    parser.add_argument("--hidden", type=int, default=0,
+                        help="Train with a hidden layer of this many units (train --hidden).")
+    parser.add_argument("--cv-runs", default="",
+                        help="Comma-separated cross-validation runs: shopping, "
+                             "'shopping + category', hotel (default: all three).")
     args = parser.parse_args()
     if args.C is not None:
         OVERRIDES["C"] = args.C
+    if args.hidden:
+        OVERRIDES["hidden"] = args.hidden
+    CV_RUNS.extend(run.strip() for run in args.cv_runs.split(",") if run.strip())
     parts = set(args.only.split(","))
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
     sets = {name: frame for name in ("shopping", "hotel", "conversation_test")

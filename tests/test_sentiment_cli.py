@@ -8,17 +8,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import CORPORA
+from tests.conftest import CORPORA, NEGATIVE, POSITIVE
 from textmine.cli import app
 from textmine.config import Config
 from textmine.lexicons import load_lexicons
 from textmine.sentiment import load_model
 from textmine.sentiment.ngram import NgramModel
-
-POSITIVE = ["质量很好，很满意", "物流很快，包装完好", "非常好用，推荐购买", "客服态度很好",
-            "性价比高，值得购买", "味道不错，还会回购", "做工精致，穿着舒服", "效果很好，好评"]
-NEGATIVE = ["质量太差了", "物流太慢，等了一个星期", "用了两天就坏了，垃圾", "客服态度恶劣",
-            "不值这个价，后悔买了", "味道很难吃", "做工粗糙，线头很多", "差评，退货"]
 
 
 def run(*args: str):
@@ -133,3 +128,31 @@ def test_train_with_a_domain_column_and_evaluate_reads_it_from_the_file(tmp_path
     missing = run("train", "sentiment", str(train), "--text-col", "评论内容", "--label-col", "情感",
                   "--domain-col", "渠道", "-o", str(model))
     assert missing.exit_code == 2 and "E007" in missing.output
+
+
+def test_train_with_a_hidden_layer_records_its_epochs_and_evaluates(tmp_path):
+    out = tmp_path / "hidden.npz"
+    result = run("train", "sentiment", str(CORPORA / "reviews.csv"), "--text-col", "评论内容",
+                 "--rating-col", "评分", "--hidden", "8", "--epochs", "40", "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    recorded = json.loads(result.output)
+    assert recorded["hidden"] == 8 and recorded["epochs"] == 40
+    stars = pd.read_csv(CORPORA / "reviews.csv", dtype=str)
+    stars = stars[stars["评分"].isin(["1", "2", "4", "5"])]
+    labeled = tmp_path / "labeled.csv"
+    pd.DataFrame({"评论内容": stars["评论内容"], "情感": (stars["评分"] >= "4").astype(int)}
+                 ).to_csv(labeled, index=False)
+    scored = run("evaluate", "sentiment", str(labeled), "--text-col", "评论内容",
+                 "--label-col", "情感", "--model", str(out), "--json")
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output)["accuracy"] > 0.9  # the rows it was trained on
+
+
+@pytest.mark.parametrize("options", [["--hidden", "8", "--base", "default"],
+                                     ["--hidden", "-1"], ["--hidden", "8", "--epochs", "0"],
+                                     ["--hidden", "8", "--epochs", "many"]])
+def test_bad_hidden_layer_options_are_one_line_errors(labeled, tmp_path, options):
+    result = run("train", "sentiment", str(labeled), "--text-col", "评论内容", "--label-col", "情感",
+                 *options, "-o", str(tmp_path / "m.npz"))
+    assert result.exit_code == 2 and "E015" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "m.npz").exists()

@@ -8,17 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import NEGATIVE, POSITIVE
 from textmine.config import Config
 from textmine.errors import TextmineError
 from textmine.lexicons import load_lexicons
 from textmine.sentiment import load_model, polarity, score, shipped_model_path
 from textmine.sentiment.ngram import NgramModel, NgramSettings
 from textmine.sentiment.train import prepare_texts, rating_labels
-
-POSITIVE = ["质量很好，很满意", "物流很快，包装完好", "非常好用，推荐购买", "客服态度很好",
-            "性价比高，值得购买", "味道不错，还会回购", "做工精致，穿着舒服", "效果很好，好评"]
-NEGATIVE = ["质量太差了", "物流太慢，等了一个星期", "用了两天就坏了，垃圾", "客服态度恶劣",
-            "不值这个价，后悔买了", "味道很难吃", "做工粗糙，线头很多", "差评，退货"]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ Keys are hashed into 2**bits buckets whose weights are plain arrays (no vocabula
 A row is count x scale per bucket divided by the root of its summed squared scales. The scale
 is the NB-SVM log-count ratio log(P(bucket | positive) / P(bucket | negative)) by default
 (weighting "nb", Wang & Manning 2012), or idf (weighting "tfidf"); logistic regression on
-that, then a calibration fitted on out-of-fold scores of the training file, so 0.5 means
+that (or, with `hidden`, a one-hidden-layer network on the same rows: hidden.py), then a
+calibration fitted on out-of-fold scores of the training file, so 0.5 means
 "as likely positive as negative". A saved model is one `.npz` file (arrays + a JSON header: settings,
 training summary, scores), read with `allow_pickle=False`, so loading a file never runs code.
 """
@@ -28,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+
+from textmine.sentiment.hidden import HiddenLayer, HiddenTrainer
 
 FORMAT = "textmine-ngram-lr/1"
 CHUNK = 1000  # rows scored at a time
@@ -60,6 +63,16 @@ class NgramSettings:
     calibration_folds: int = 3
     holdout: float = 0.1  # with calibration_folds 0: share of rows kept aside to calibrate
     seed: int = 13
+    # hidden > 0: a network with this many hidden units replaces the logistic regression
+    # (C is then unused). "auto" epochs: the calibration folds' networks train side by side
+    # and stop once their out-of-fold accuracy has not improved for `patience` epochs; the
+    # final network trains for the best count. Dropout 0.5 and 32 units: chosen on the
+    # development splits (README, sentiment section).
+    hidden: int = 0
+    epochs: int | str = "auto"
+    max_epochs: int = 12
+    patience: int = 2
+    dropout: float = 0.5
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NgramSettings:
@@ -163,11 +176,14 @@ class NgramModel:
     calibration: tuple[float, ...] = (1.0, 0.0, 0.0)  # p = sigmoid(a * z + b + c * lexicon)
     info: dict[str, Any] = field(default_factory=dict)  # training summary and scores
     domains: list[str] = field(default_factory=list)  # with `domain_col`: the domains fitted
+    layer: HiddenLayer | None = None  # with `hidden`: the network (replaces coef)
+    hidden_buckets: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     lexicons: Any = field(default=None, repr=False)  # Lexicons, for the extra inputs
 
     def __post_init__(self) -> None:
         self._vocab = {w: i for i, w in enumerate(self.words)}
         self._domain_index = {d: i for i, d in enumerate(self.domains)}
+        self._set_hidden_rows()
         self.lexicon_scorer = self._base = None
         if self.settings.lexicon or self.settings.base:
             from textmine.lexicons import load_lexicons
@@ -232,15 +248,20 @@ class NgramModel:
             p[cleared] = np.maximum(p[cleared], lexicon.proba_from_raw(raw[cleared]))
         return p
 
-    def _matrix(self, batch: pd.DataFrame) -> sparse.csr_matrix:
-        """Rows of count x scale per bucket, divided by the root of the summed squared scales
-        of the occurrences (an l2 norm that needs no per-document grouping when scoring),
-        then the extra columns."""
+    def _weighted(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(doc, bucket, value) per occurrence: its scale divided by the root of the summed
+        squared scales of the document's occurrences (an l2 norm of the row that needs no
+        per-document grouping)."""
         doc, bucket = self._occurrences(batch)
         weight = self.scale[bucket]
         norms = np.sqrt(np.bincount(doc, weight * weight, minlength=len(batch)))
         norms[norms == 0] = 1.0
-        matrix = sparse.csr_matrix((weight / norms[doc], (doc, bucket)),
+        return doc, bucket, weight / norms[doc]
+
+    def _matrix(self, batch: pd.DataFrame) -> sparse.csr_matrix:
+        """Rows of `_weighted` values per bucket, then the extra columns."""
+        doc, bucket, value = self._weighted(batch)
+        matrix = sparse.csr_matrix((value, (doc, bucket)),
                                    shape=(len(batch), 1 << self.settings.bits))
         matrix.sum_duplicates()
         matrix.eliminate_zeros()
@@ -253,14 +274,30 @@ class NgramModel:
             # Chunks keep the temporary key arrays within the CPU caches.
             return np.concatenate([self.decision_function(batch.iloc[i:i + CHUNK])
                                    for i in range(0, len(batch), CHUNK)])
-        doc, bucket = self._occurrences(batch)
-        weight = self.scale[bucket]
-        norms = np.sqrt(np.bincount(doc, weight * weight, minlength=len(batch)))
-        norms[norms == 0] = 1.0
-        z = np.bincount(doc, weight * self.coef[bucket], minlength=len(batch)) / norms
+        if self.layer is not None:
+            return self.layer.score(self._hidden_matrix(batch))
+        doc, bucket, value = self._weighted(batch)
+        z = np.bincount(doc, value * self.coef[bucket], minlength=len(batch))
         if self.extra_coef:
             z += self._extras(batch) @ np.asarray(self.extra_coef)
         return z + self.intercept
+
+    def _set_hidden_rows(self) -> None:
+        """Map bucket -> row of the network's W1 (-1: bucket unused)."""
+        self._hidden_row = None
+        if len(self.hidden_buckets):
+            self._hidden_row = np.full(1 << self.settings.bits, -1, np.int64)
+            self._hidden_row[self.hidden_buckets] = np.arange(len(self.hidden_buckets))
+
+    def _hidden_matrix(self, batch: pd.DataFrame) -> sparse.csr_matrix:
+        """`_weighted` rows over the used buckets only: the network's input."""
+        doc, bucket, value = self._weighted(batch)
+        row = self._hidden_row[bucket]
+        used = row >= 0  # unused buckets have scale 0, so they added nothing to the norms
+        matrix = sparse.csr_matrix((value[used].astype(np.float32), (doc[used], row[used])),
+                                   shape=(len(batch), len(self.hidden_buckets)))
+        matrix.sum_duplicates()
+        return matrix
 
     def predict_proba(self, batch: pd.DataFrame) -> np.ndarray:
         """Calibrated P(positive) per row from `text` and `tokens` (and `_words`, `lexicon`)."""
@@ -297,6 +334,9 @@ class NgramModel:
             scale = np.log((1 + len(batch)) / (1 + df)) + 1.0
         scale[~kept] = 0.0  # rare buckets are left out entirely
         self.scale = scale.astype(np.float32)
+        if s.hidden:
+            self.hidden_buckets = np.flatnonzero(self.scale)
+            self._set_hidden_rows()
 
     def _fit_lr(self, matrix: sparse.csr_matrix, labels: np.ndarray, C: float) -> Any:
         """Logistic regression on `_matrix` rows; its weights become the model's."""
@@ -333,46 +373,89 @@ class NgramModel:
                 raise ValueError(f"domain column {s.domain_col!r} is not in the batch")
             self.domains = sorted(set(_domain_values(batch[s.domain_col])) - {""})
             self._domain_index = {d: i for i, d in enumerate(self.domains)}
-        grid = [float(c) for c in s.C_grid] if s.C == "auto" else [float(s.C)]
+        if s.hidden and s.base:
+            raise ValueError("a hidden layer cannot be combined with a base model")
         scores: dict[str, Any] = {}
         parts, how = self._calibration_parts(labels, groups)
-        chosen, search = grid[0], {}
+        if s.hidden:
+            grid = [] if s.epochs == "auto" else [int(s.epochs)]
+            chosen: float = grid[0] if grid else s.max_epochs
+        else:
+            grid = [float(c) for c in s.C_grid] if s.C == "auto" else [float(s.C)]
+            chosen = grid[0]
         if parts:
             held = np.zeros(len(labels), bool)
-            z = np.zeros((len(grid), len(labels)))
-            for train_idx, test_idx in parts:
-                train = batch.iloc[train_idx]
-                self._fit_vocab(train, labels[train_idx])
-                matrix, scored = self._matrix(train), self._matrix(batch.iloc[test_idx])
-                for i, c in enumerate(grid):
-                    z[i, test_idx] = self._fit_lr(matrix, labels[train_idx], c).decision_function(scored)
+            for _, test_idx in parts:
                 held[test_idx] = True
             rows = batch.iloc[np.flatnonzero(held)]
             raw = self.lexicon_scorer.raw_scores(rows) if self.lexicon_scorer is not None else None
-            best = None
-            for i, c in enumerate(grid):
-                inputs = z[i, held, None] if raw is None else np.column_stack([z[i, held], raw])
-                calibration = _platt(inputs, labels[held])
-                self.calibration = calibration
-                found = binary_scores(labels[held], self._calibrated(z[i, held], rows))
-                search[f"{c:g}"] = found["accuracy"]
+            candidates = (self._hidden_candidates(batch, labels, parts, grid) if s.hidden
+                          else self._linear_candidates(batch, labels, parts, grid))
+            best, search, since_best = None, {}, 0
+            for value, z in candidates:
+                inputs = z[held, None] if raw is None else np.column_stack([z[held], raw])
+                self.calibration = _platt(inputs, labels[held])
+                found = binary_scores(labels[held], self._calibrated(z[held], rows))
+                search[f"{value:g}"] = found["accuracy"]
+                since_best += 1
                 if best is None or found["accuracy"] > best[0]["accuracy"]:
-                    best = (found, c, calibration)
+                    best, since_best = (found, value, self.calibration), 0
+                if s.hidden and not grid and since_best >= s.patience:
+                    break  # stops the networks' training (the candidates are a generator)
             scores, chosen, self.calibration = best
             scores["split"] = how
-            if len(grid) > 1:
-                scores["C_search"] = search
+            if len(search) > 1:
+                scores["epochs_search" if s.hidden else "C_search"] = search
         self._fit_vocab(batch, labels)
-        self._fit_lr(self._matrix(batch), labels, chosen)
+        if s.hidden:
+            trainer = HiddenTrainer(self._hidden_matrix(batch), labels, s.hidden, s.dropout, s.seed)
+            for _ in range(int(chosen)):
+                trainer.epoch()
+            self.layer, self.coef = trainer.layer, np.empty(0, np.float32)
+        else:
+            self._fit_lr(self._matrix(batch), labels, chosen)
         self.info = {"training": {**(summary or {}), "n": int(len(labels)),
                                   "positive": int(labels.sum()),
                                   "negative": int(len(labels) - labels.sum())},
-                     "validation": scores, "C": chosen,
+                     "validation": scores,
+                     **({"hidden": s.hidden, "epochs": int(chosen)} if s.hidden else {"C": chosen}),
                      "buckets_used": int((self.scale != 0).sum())}
         if s.domain_col:
             self.info["domains"] = {"column": s.domain_col, "n": len(self.domains)}
         self.version = f"{FORMAT}:{self.info['buckets_used']}f"
         return self
+
+    def _linear_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
+                           grid: list[float]) -> list[tuple[float, np.ndarray]]:
+        """(C, out-of-fold logistic-regression scores) for every C of `grid`."""
+        z = np.zeros((len(grid), len(labels)))
+        for train_idx, test_idx in parts:
+            train = batch.iloc[train_idx]
+            self._fit_vocab(train, labels[train_idx])
+            matrix, scored = self._matrix(train), self._matrix(batch.iloc[test_idx])
+            for i, c in enumerate(grid):
+                z[i, test_idx] = self._fit_lr(matrix, labels[train_idx], c).decision_function(scored)
+        return list(zip(grid, z, strict=True))
+
+    def _hidden_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
+                           grid: list[int]) -> Any:
+        """Yield (epochs, out-of-fold network scores) after each epoch (or only after the
+        `grid` count): one network per calibration part, trained side by side."""
+        s = self.settings
+        runs = []
+        for train_idx, test_idx in parts:
+            train = batch.iloc[train_idx]
+            self._fit_vocab(train, labels[train_idx])
+            trainer = HiddenTrainer(self._hidden_matrix(train), labels[train_idx], s.hidden,
+                                    s.dropout, s.seed)
+            runs.append((trainer, self._hidden_matrix(batch.iloc[test_idx]), test_idx))
+        last = grid[0] if grid else s.max_epochs
+        z = np.zeros(len(labels))
+        for epoch in range(1, last + 1):
+            for trainer, scored, test_idx in runs:
+                z[test_idx] = trainer.epoch().score(scored)
+            if not grid or epoch == last:
+                yield epoch, z
 
     def _calibration_parts(self, labels: np.ndarray, groups: Any = None
                            ) -> tuple[list[tuple[np.ndarray, np.ndarray]], str]:
@@ -417,12 +500,17 @@ class NgramModel:
                   "info": self.info, "domains": self.domains}
         # One byte per coefficient; the scales as float16, because log-count ratios near 0
         # would round to 0 in one byte and drop out of the row norms.
-        coef_scale = float(np.abs(self.coef).max() / 127) or 1.0
-        header["scales"] = [1.0, coef_scale]
+        coef_scale = float(np.abs(self.coef).max() / 127) if len(self.coef) else 0.0
+        header["scales"] = [1.0, coef_scale or 1.0]
+        arrays = {"scale": self.scale.astype(np.float16),
+                  "coef": np.round(self.coef / (coef_scale or 1.0)).astype(np.int8)}
+        if self.layer is not None:
+            # float16 keeps ~3 significant digits; the logits move by < 1e-3 (tested).
+            header["b2"] = float(self.layer.b2)
+            arrays.update(hidden_buckets=self.hidden_buckets.astype(np.int32),
+                          W1=self.layer.W1.astype(np.float16), b1=self.layer.b1, w2=self.layer.w2)
         np.savez_compressed(path, header=np.array(json.dumps(header, ensure_ascii=False)),
-                            words=np.array("\n".join(self.words)),
-                            scale=self.scale.astype(np.float16),
-                            coef=np.round(self.coef / coef_scale).astype(np.int8))
+                            words=np.array("\n".join(self.words)), **arrays)
         return path
 
     @classmethod
@@ -432,6 +520,11 @@ class NgramModel:
             header = _header(data)
             words = str(data["words"])
             scales = header.get("scales", [1.0, 1.0])
+            layer, buckets = None, np.empty(0, np.int64)
+            if "W1" in data.files:
+                layer = HiddenLayer(W1=data["W1"].astype(np.float32), b1=data["b1"],
+                                    w2=data["w2"], b2=float(header["b2"]))
+                buckets = data["hidden_buckets"].astype(np.int64)
             return cls(settings=NgramSettings.from_dict(header["settings"]),
                        name=header["name"], version=header["version"],
                        words=words.split("\n") if words else [],
@@ -440,7 +533,8 @@ class NgramModel:
                        extra_coef=list(header.get("extra_coef", [])),
                        intercept=float(header["intercept"]),
                        calibration=tuple(header["calibration"]), info=header["info"],
-                       domains=list(header.get("domains", [])), lexicons=lexicons)
+                       domains=list(header.get("domains", [])), layer=layer,
+                       hidden_buckets=buckets, lexicons=lexicons)
 
 
 def _header(data: Any) -> dict[str, Any]:

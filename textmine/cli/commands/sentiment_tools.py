@@ -20,7 +20,9 @@ TRAIN_HELP = """Train a sentiment model (TF-IDF word + character n-grams, logist
 calibrated) from labeled rows or from star ratings, and save it as one file.
 
 With --rating-col, stars <= --negative-max are negative, stars >= --positive-min positive and
-the middle is left out. Use the saved file anywhere with --model PATH.
+the middle is left out. Use the saved file anywhere with --model PATH. --hidden 32 fits a
+small network on the same n-grams instead of the logistic regression (more accurate on tens of
+thousands of rows, a few times slower to train, a larger file).
 
 Example:
 
@@ -57,6 +59,19 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
                    f"ROC-AUC {result['roc_auc']:.4f} · {result['docs_per_s']:,.0f} docs/s")
 
+    def _epochs(given: str, hidden: int, base: str | None) -> int | str:
+        """--epochs as "auto" or a positive count; --hidden checked against --base."""
+        from textmine.errors import TextmineError
+
+        if hidden < 0 or (hidden and base):
+            raise TextmineError("E015", f"--hidden {hidden}" + (f" with --base {base}" if base else ""),
+                                fix="Give --hidden a positive number of units, without --base.")
+        if given == "auto":
+            return given
+        if not given.isdigit() or int(given) < 1:
+            raise TextmineError("E015", f"--epochs {given!r}", fix="Give a positive whole number or auto.")
+        return int(given)
+
     @train.command("sentiment", help=TRAIN_HELP)
     @handle_errors
     def train_sentiment(
@@ -72,6 +87,8 @@ def register(app: typer.Typer) -> None:
         c: str = typer.Option(None, "--C", help="Inverse regularisation strength of the logistic regression, or auto (default: chosen on out-of-fold scores of the training file)."),
         group_col: str = typer.Option(None, "--group-col", help="Column of domains (e.g. category): calibration folds keep each one together, tuning the model for unseen domains."),
         domain_col: str = typer.Option(None, "--domain-col", help="Column of each row's domain (e.g. product category): the model also learns words per domain; scoring reads this column or product."),
+        hidden: int = typer.Option(0, "--hidden", help="A hidden layer of this many units (e.g. 32) instead of the logistic regression: slower to train, more accurate on large files."),
+        epochs: str = typer.Option("auto", "--epochs", help="With --hidden: passes over the file, or auto (stop when out-of-fold accuracy stops improving)."),
         cv: int = typer.Option(0, "--cv", help="Also report N-fold cross-validation (e.g. 5)."),
         lexicons: str = typer.Option(None, "--lexicons", help="Folder of lexicon files layered over ours."),
         json_out: bool = typer.Option(False, "--json", help="Print what was recorded as JSON."),
@@ -95,6 +112,7 @@ def register(app: typer.Typer) -> None:
                     raise TextmineError("E015", f"--C {given!r}",
                                         fix="Give a positive number or auto.")
             settings = replace(settings, C=c)
+        settings = replace(settings, hidden=hidden, epochs=_epochs(epochs, hidden, base))
         config = load_config(lexicons=lexicons)
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,

@@ -1,0 +1,85 @@
+"""`train sentiment --hidden`: a one-hidden-layer network on the n-gram rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+from tests.conftest import NEGATIVE, POSITIVE
+from textmine.config import Config
+from textmine.lexicons import load_lexicons
+from textmine.sentiment.hidden import HiddenTrainer
+from textmine.sentiment.ngram import NgramModel, NgramSettings
+from textmine.sentiment.train import prepare_texts
+
+
+def test_the_hidden_layer_learns_an_interaction_a_linear_model_cannot():
+    # Positive when exactly one of two words is present (XOR): no linear score separates it.
+    rng = np.random.default_rng(0)
+    a, b = rng.random(4000) < 0.5, rng.random(4000) < 0.5
+    labels = (a ^ b).astype(int)
+    rows = sparse.csr_matrix(np.column_stack([a, b, np.ones(len(a))]).astype(np.float32))
+    linear = LogisticRegression(C=100).fit(rows, labels).score(rows, labels)
+    trainer = HiddenTrainer(rows, labels, hidden=8, dropout=0.0, seed=1)
+    for _ in range(15):
+        layer = trainer.epoch()
+    assert linear < 0.8
+    assert ((layer.score(rows) > 0) == labels).mean() > 0.99
+    assert trainer.epochs == 15
+
+
+def test_a_minibatch_updates_only_the_rows_of_its_buckets():
+    rows = sparse.csr_matrix(np.array([[1.0, 0, 0], [1.0, 0, 0]], np.float32))
+    trainer = HiddenTrainer(rows, np.array([1, 0]), hidden=4, dropout=0.0)
+    before = trainer.layer.W1.copy()
+    trainer.epoch()
+    assert not np.allclose(trainer.layer.W1[0], before[0])
+    np.testing.assert_array_equal(trainer.layer.W1[1:], before[1:])
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    texts = [t + end for end in ("", "。", "！", "～") for t in POSITIVE + NEGATIVE]
+    labels = np.array(([1] * 8 + [0] * 8) * 4)
+    return prepare_texts(pd.Series(texts), Config()), labels
+
+
+def test_auto_epochs_are_chosen_on_out_of_fold_scores_and_stop_after_the_patience(reviews):
+    batch, labels = reviews
+    settings = NgramSettings(bits=16, min_df=1, hidden=8, max_epochs=30, patience=2,
+                             calibration_folds=4)
+    model = NgramModel(settings, lexicons=load_lexicons()).fit(batch, labels)
+    search = {int(k): v for k, v in model.info["validation"]["epochs_search"].items()}
+    chosen = model.info["epochs"]
+    assert search[chosen] == max(search.values())
+    # Training stopped `patience` epochs after the first best count, or at max_epochs.
+    assert max(search) == min(chosen + settings.patience, settings.max_epochs)
+    assert list(search) == list(range(1, max(search) + 1))
+    assert model.info["hidden"] == 8 and "C" not in model.info
+    p = model.predict_proba(batch)
+    assert ((p > 0.5) == labels).mean() > 0.9
+
+
+def test_a_hidden_model_file_scores_like_the_fitted_model(reviews, tmp_path):
+    batch, labels = reviews
+    settings = NgramSettings(bits=16, min_df=1, hidden=8, epochs=20, calibration_folds=0,
+                             lexicon=False)
+    model = NgramModel(settings).fit(batch, labels)
+    assert model.info["epochs"] == 20 and "epochs_search" not in model.info["validation"]
+    reloaded = NgramModel.load(model.save(tmp_path / "hidden"))
+    assert reloaded.layer is not None and reloaded.settings.hidden == 8
+    np.testing.assert_allclose(reloaded.decision_function(batch), model.decision_function(batch),
+                               atol=1e-3)
+    # Scoring in chunks (large batches) gives the same scores as one pass.
+    many = pd.concat([batch] * 70, ignore_index=True)
+    np.testing.assert_allclose(model.decision_function(many)[: len(batch)],
+                               model.decision_function(batch), rtol=1e-5)
+
+
+def test_a_hidden_layer_cannot_sit_on_a_base_model(reviews):
+    batch, labels = reviews
+    with pytest.raises(ValueError, match="base"):
+        NgramModel(NgramSettings(bits=16, min_df=1, hidden=4, base="default")).fit(batch, labels)
