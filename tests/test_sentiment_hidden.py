@@ -71,6 +71,8 @@ def test_a_hidden_model_file_scores_like_the_fitted_model(reviews, tmp_path):
     assert model.info["epochs"] == 20 and "epochs_search" not in model.info["validation"]
     reloaded = NgramModel.load(model.save(tmp_path / "hidden"))
     assert reloaded.layer is not None and reloaded.settings.hidden == 8
+    # Its own format name: a textmine without hidden layers refuses the file.
+    assert reloaded.version.startswith("textmine-ngram-nn/1:")
     np.testing.assert_allclose(reloaded.decision_function(batch), model.decision_function(batch),
                                atol=1e-3)
     # Scoring in chunks (large batches) gives the same scores as one pass.

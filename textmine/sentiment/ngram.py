@@ -33,6 +33,9 @@ from scipy import sparse
 from textmine.sentiment.hidden import HiddenLayer, HiddenTrainer
 
 FORMAT = "textmine-ngram-lr/1"
+# Models with a hidden layer carry their own format name, so a textmine that predates them
+# refuses the file instead of scoring with weights it does not know.
+FORMAT_HIDDEN = "textmine-ngram-nn/1"
 CHUNK = 1000  # rows scored at a time
 
 
@@ -154,7 +157,8 @@ def _buckets(keys: np.ndarray, bits: int) -> np.ndarray:
 
 @dataclass
 class NgramModel:
-    """Hashed TF-IDF n-grams + logistic regression + Platt calibration (SentimentModel).
+    """Hashed TF-IDF n-grams + logistic regression (or, with `hidden`, a one-hidden-layer
+    network) + Platt calibration (SentimentModel).
 
     `lexicon`: the calibration on out-of-fold scores is a logistic regression on two inputs,
     the n-gram score and the rules scorer's document score (needs `_words`), so negation and
@@ -285,8 +289,8 @@ class NgramModel:
     def _set_hidden_rows(self) -> None:
         """Map bucket -> row of the network's W1 (-1: bucket unused)."""
         self._hidden_row = None
-        if len(self.hidden_buckets):
-            self._hidden_row = np.full(1 << self.settings.bits, -1, np.int64)
+        if self.settings.hidden:
+            self._hidden_row = np.full(1 << self.settings.bits, -1, np.int32)
             self._hidden_row[self.hidden_buckets] = np.arange(len(self.hidden_buckets))
 
     def _hidden_matrix(self, batch: pd.DataFrame) -> sparse.csr_matrix:
@@ -422,7 +426,7 @@ class NgramModel:
                      "buckets_used": int((self.scale != 0).sum())}
         if s.domain_col:
             self.info["domains"] = {"column": s.domain_col, "n": len(self.domains)}
-        self.version = f"{FORMAT}:{self.info['buckets_used']}f"
+        self.version = f"{self._format}:{self.info['buckets_used']}f"
         return self
 
     def _linear_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
@@ -488,13 +492,17 @@ class NgramModel:
         return [], ""
 
     # -- persistence -------------------------------------------------------------------------
+    @property
+    def _format(self) -> str:
+        return FORMAT_HIDDEN if self.settings.hidden else FORMAT
+
     def save(self, path: str | Path) -> Path:
         """Write one `.npz` file (the extension is added when missing)."""
         path = Path(path)
         if path.suffix != ".npz":
             path = path.with_name(path.name + ".npz")
         path.parent.mkdir(parents=True, exist_ok=True)
-        header = {"format": FORMAT, "name": self.name, "version": self.version,
+        header = {"format": self._format, "name": self.name, "version": self.version,
                   "settings": asdict(self.settings), "intercept": self.intercept,
                   "extra_coef": self.extra_coef, "calibration": list(self.calibration),
                   "info": self.info, "domains": self.domains}
@@ -540,8 +548,8 @@ class NgramModel:
 def _header(data: Any) -> dict[str, Any]:
     """The JSON header of an open model file, checked to be ours."""
     header = json.loads(str(data["header"]))
-    if header.get("format") != FORMAT:
-        raise ValueError(f"not a {FORMAT} model: {header.get('format')!r}")
+    if header.get("format") not in (FORMAT, FORMAT_HIDDEN):
+        raise ValueError(f"not a {FORMAT} or {FORMAT_HIDDEN} model: {header.get('format')!r}")
     return header
 
 
