@@ -113,11 +113,12 @@ def in_domain_cv(sets: dict[str, pd.DataFrame], results: dict) -> None:
     out = results.setdefault("cross_validation", [])
     # The shopping set also runs with its category column as the domain (`train --domain-col
     # cat`); the hotel set has one domain only.
-    runs = [("shopping", None), ("shopping", "group"), ("hotel", None)]
-    if CV_RUNS:
-        runs = [run for run in runs if f"{run[0]}{' + category' * bool(run[1])}" in CV_RUNS]
+    runs = [("shopping", "shopping", None), ("shopping + category", "shopping", "group"),
+            ("hotel", "hotel", None)]
     reference: dict[str, dict] = {}  # the baselines' scores, once per set
-    for name, domain_col in runs:
+    for label, name, domain_col in runs:
+        if CV_RUNS and label not in CV_RUNS:
+            continue
         frame = sets.get(name)
         if frame is None:
             continue
@@ -125,7 +126,6 @@ def in_domain_cv(sets: dict[str, pd.DataFrame], results: dict) -> None:
         settings = NgramSettings(**{**OVERRIDES, "domain_col": domain_col})
         cv = cross_validate(frame, frame["label"].to_numpy(), settings, folds=5,
                             lexicons=LEXICONS)
-        label = name if domain_col is None else f"{name} + category"
         row = {"set": label, "n": len(frame), "ngram": {k: cv[k] for k in
                                                        ("accuracy", "macro_f1", "roc_auc")},
                "folds": [round(r["accuracy"], 4) for r in cv["folds"]],

@@ -43,7 +43,7 @@ class HiddenTrainer:
 
     def __init__(self, rows: sparse.csr_matrix, labels: np.ndarray, hidden: int,
                  dropout: float = 0.5, seed: int = 13) -> None:
-        self.rows = rows.tocsr().astype(np.float32)
+        self.rows = rows.tocsr().astype(np.float32, copy=False)  # no copy of a float32 CSR
         self.labels = np.asarray(labels, dtype=np.float32)
         self.dropout = dropout
         self.rng = np.random.default_rng(seed)

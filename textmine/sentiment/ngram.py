@@ -69,7 +69,8 @@ class NgramSettings:
     # hidden > 0: a network with this many hidden units replaces the logistic regression
     # (C is then unused). "auto" epochs: the calibration folds' networks train side by side
     # and stop once their out-of-fold accuracy has not improved for `patience` epochs; the
-    # final network trains for the best count. Dropout 0.5 and 32 units: chosen on the
+    # final network trains for the best count (for `max_epochs` when the file is too small to
+    # hold rows out). Dropout 0.5 and 32 units: chosen on the
     # development splits (README, sentiment section).
     hidden: int = 0
     epochs: int | str = "auto"

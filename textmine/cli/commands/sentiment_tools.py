@@ -59,13 +59,18 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
                    f"ROC-AUC {result['roc_auc']:.4f} · {result['docs_per_s']:,.0f} docs/s")
 
-    def _epochs(given: str, hidden: int, base: str | None) -> int | str:
-        """--epochs as "auto" or a positive count; --hidden checked against --base."""
+    def _check_hidden(hidden: int, base: str | None) -> None:
+        """Before the file is read: NgramModel.fit refuses the same with a ValueError."""
         from textmine.errors import TextmineError
 
         if hidden < 0 or (hidden and base):
             raise TextmineError("E015", f"--hidden {hidden}" + (f" with --base {base}" if base else ""),
                                 fix="Give --hidden a positive number of units, without --base.")
+
+    def _epochs(given: str) -> int | str:
+        """--epochs as "auto" or a positive count."""
+        from textmine.errors import TextmineError
+
         if given == "auto":
             return given
         if not given.isdigit() or int(given) < 1:
@@ -112,7 +117,8 @@ def register(app: typer.Typer) -> None:
                     raise TextmineError("E015", f"--C {given!r}",
                                         fix="Give a positive number or auto.")
             settings = replace(settings, C=c)
-        settings = replace(settings, hidden=hidden, epochs=_epochs(epochs, hidden, base))
+        _check_hidden(hidden, base)
+        settings = replace(settings, hidden=hidden, epochs=_epochs(epochs))
         config = load_config(lexicons=lexicons)
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,
