@@ -1,7 +1,8 @@
 """Sentiment figures for the README: every model on every labeled set, cross-domain and in-domain.
 
 Usage: python benchmarks/bench_sentiment.py [--only cross,rating,absa,speed,cv,loco,band]
-                                             [--C 1] [--out results.json]
+                                             [--C 1] [--hidden 32] [--bits 22]
+                                             [--cv-runs RUNS] [--out results.json]
 
 Sets (../shared/data, skipped when absent): online_shopping_10_cats (10 categories),
 chnsenticorp_htl_all (hotel; the same reviews as the shopping set's 酒店 category, so a model
@@ -278,6 +279,8 @@ def main() -> None:
     parser.add_argument("--C", type=float, default=None, help="Train with this C instead.")
     parser.add_argument("--hidden", type=int, default=0,
                         help="Train with a hidden layer of this many units (train --hidden).")
+    parser.add_argument("--bits", type=int, default=None,
+                        help="Train with 2**bits hashed buckets (train --bits; default 20).")
     parser.add_argument("--cv-runs", default="",
                         help="Comma-separated cross-validation runs: shopping, "
                              "'shopping + category', hotel (default: all three).")
@@ -286,6 +289,8 @@ def main() -> None:
         OVERRIDES["C"] = args.C
     if args.hidden:
         OVERRIDES["hidden"] = args.hidden
+    if args.bits is not None:
+        OVERRIDES["bits"] = args.bits
     CV_RUNS.extend(run.strip() for run in args.cv_runs.split(",") if run.strip())
     parts = set(args.only.split(","))
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))

@@ -13,7 +13,7 @@ from textmine.cli import app
 from textmine.config import Config
 from textmine.lexicons import load_lexicons
 from textmine.sentiment import load_model
-from textmine.sentiment.ngram import NgramModel
+from textmine.sentiment.ngram import NgramModel, saved_settings
 
 
 def run(*args: str):
@@ -133,10 +133,12 @@ def test_train_with_a_domain_column_and_evaluate_reads_it_from_the_file(tmp_path
 def test_train_with_a_hidden_layer_records_its_epochs_and_evaluates(tmp_path):
     out = tmp_path / "hidden.npz"
     result = run("train", "sentiment", str(CORPORA / "reviews.csv"), "--text-col", "评论内容",
-                 "--rating-col", "评分", "--hidden", "8", "--epochs", "40", "-o", str(out), "--json")
+                 "--rating-col", "评分", "--hidden", "8", "--epochs", "40", "--bits", "18",
+                 "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     recorded = json.loads(result.output)
     assert recorded["hidden"] == 8 and recorded["epochs"] == 40
+    assert saved_settings(out).bits == 18
     stars = pd.read_csv(CORPORA / "reviews.csv", dtype=str)
     stars = stars[stars["评分"].isin(["1", "2", "4", "5"])]
     labeled = tmp_path / "labeled.csv"
@@ -150,7 +152,8 @@ def test_train_with_a_hidden_layer_records_its_epochs_and_evaluates(tmp_path):
 
 @pytest.mark.parametrize("options", [["--hidden", "8", "--base", "default"],
                                      ["--hidden", "-1"], ["--hidden", "8", "--epochs", "0"],
-                                     ["--hidden", "8", "--epochs", "many"]])
+                                     ["--hidden", "8", "--epochs", "many"],
+                                     ["--bits", "12"], ["--hidden", "8", "--bits", "30"]])
 def test_bad_hidden_layer_options_are_one_line_errors(labeled, tmp_path, options):
     result = run("train", "sentiment", str(labeled), "--text-col", "评论内容", "--label-col", "情感",
                  *options, "-o", str(tmp_path / "m.npz"))
