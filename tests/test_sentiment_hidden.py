@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -78,11 +80,25 @@ def test_a_hidden_model_file_scores_like_the_fitted_model(reviews, tmp_path):
                              lexicon=False)
     model = NgramModel(settings).fit(batch, labels)
     assert model.info["epochs"] == 20 and "epochs_search" not in model.info["validation"]
-    reloaded = NgramModel.load(model.save(tmp_path / "hidden"))
+    path = model.save(tmp_path / "hidden")
+    reloaded = NgramModel.load(path)
     assert reloaded.layer is not None and reloaded.settings.hidden == 8
-    # Its own format name: a textmine without hidden layers refuses the file.
-    assert reloaded.version.startswith("textmine-ngram-nn/1:")
+    # Its own format name: a textmine without hidden layers (or with float16 W1 only) refuses it.
+    assert reloaded.version.startswith("textmine-ngram-nn/2:")
+    # W1 is stored as int8 per row: each weight within half a step of its row's 127 steps.
+    step = np.abs(model.layer.W1).max(axis=1, keepdims=True) / 127
+    assert (np.abs(reloaded.layer.W1 - model.layer.W1) <= step / 2 + 1e-7).all()
+    assert np.abs(reloaded.layer.W1 - model.layer.W1).max() > 0  # it was quantised
     np.testing.assert_allclose(reloaded.decision_function(batch), model.decision_function(batch),
+                               atol=0.02)
+    # Files of format /1 (W1 as float16) still load.
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k not in ("W1_int8", "W1_scale")}
+    header = json.loads(str(arrays["header"]))
+    arrays["header"] = np.array(json.dumps({**header, "format": "textmine-ngram-nn/1"}))
+    np.savez_compressed(tmp_path / "old.npz", W1=model.layer.W1.astype(np.float16), **arrays)
+    old = NgramModel.load(tmp_path / "old.npz")
+    np.testing.assert_allclose(old.decision_function(batch), model.decision_function(batch),
                                atol=1e-3)
     # Scoring in chunks (large batches) gives the same scores as one pass.
     many = pd.concat([batch] * 70, ignore_index=True)

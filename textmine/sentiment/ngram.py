@@ -35,7 +35,9 @@ from textmine.sentiment.hidden import HiddenLayer, HiddenTrainer
 FORMAT = "textmine-ngram-lr/1"
 # Models with a hidden layer carry their own format name, so a textmine that predates them
 # refuses the file instead of scoring with weights it does not know.
-FORMAT_HIDDEN = "textmine-ngram-nn/1"
+FORMAT_HIDDEN = "textmine-ngram-nn/2"
+# /1 stored W1 as float16; /2 stores it as int8 per row with a float32 scale (half the file).
+FORMATS_READ = (FORMAT, FORMAT_HIDDEN, "textmine-ngram-nn/1")
 CHUNK = 1000  # rows scored at a time
 
 
@@ -520,10 +522,9 @@ class NgramModel:
         arrays = {"scale": self.scale.astype(np.float16),
                   "coef": np.round(self.coef / (coef_scale or 1.0)).astype(np.int8)}
         if self.layer is not None:
-            # float16 keeps ~3 significant digits; the logits move by < 1e-3 (tested).
             header["b2"] = float(self.layer.b2)
             arrays.update(hidden_buckets=self.hidden_buckets.astype(np.int32),
-                          W1=self.layer.W1.astype(np.float16), b1=self.layer.b1, w2=self.layer.w2)
+                          **_quantized_rows(self.layer.W1), b1=self.layer.b1, w2=self.layer.w2)
         np.savez_compressed(path, header=np.array(json.dumps(header, ensure_ascii=False)),
                             words=np.array("\n".join(self.words)), **arrays)
         return path
@@ -536,8 +537,10 @@ class NgramModel:
             words = str(data["words"])
             scales = header.get("scales", [1.0, 1.0])
             layer, buckets = None, np.empty(0, np.int64)
-            if "W1" in data.files:
-                layer = HiddenLayer(W1=data["W1"].astype(np.float32), b1=data["b1"],
+            if "W1_int8" in data.files or "W1" in data.files:
+                W1 = (data["W1_int8"] * data["W1_scale"][:, None] if "W1_int8" in data.files
+                      else data["W1"])  # format /1: float16
+                layer = HiddenLayer(W1=W1.astype(np.float32, copy=False), b1=data["b1"],
                                     w2=data["w2"], b2=float(header["b2"]))
                 buckets = data["hidden_buckets"].astype(np.int64)
             return cls(settings=NgramSettings.from_dict(header["settings"]),
@@ -555,9 +558,19 @@ class NgramModel:
 def _header(data: Any) -> dict[str, Any]:
     """The JSON header of an open model file, checked to be ours."""
     header = json.loads(str(data["header"]))
-    if header.get("format") not in (FORMAT, FORMAT_HIDDEN):
+    if header.get("format") not in FORMATS_READ:
         raise ValueError(f"not a {FORMAT} or {FORMAT_HIDDEN} model: {header.get('format')!r}")
     return header
+
+
+def _quantized_rows(W1: np.ndarray) -> dict[str, np.ndarray]:
+    """W1 as int8 per row (row maximum -> 127) and the float32 scale of each row. On a
+    2**22-bucket shopping network this halved the file (110 -> 61 MB for W1) and moved the
+    logits of 20,000 reviews by at most 0.015 (probabilities by 0.0016)."""
+    scale = np.abs(W1).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    return {"W1_int8": np.round(W1 / scale[:, None]).astype(np.int8),
+            "W1_scale": scale.astype(np.float32)}
 
 
 def saved_settings(path: str | Path) -> NgramSettings:
