@@ -537,11 +537,11 @@ class NgramModel:
             words = str(data["words"])
             scales = header.get("scales", [1.0, 1.0])
             layer, buckets = None, np.empty(0, np.int64)
-            if "W1_int8" in data.files or "W1" in data.files:
-                W1 = (data["W1_int8"] * data["W1_scale"][:, None] if "W1_int8" in data.files
-                      else data["W1"])  # format /1: float16
-                layer = HiddenLayer(W1=W1.astype(np.float32, copy=False), b1=data["b1"],
-                                    w2=data["w2"], b2=float(header["b2"]))
+            W1 = (data["W1_int8"] * data["W1_scale"][:, None] if "W1_int8" in data.files
+                  else data["W1"].astype(np.float32) if "W1" in data.files  # format /1: float16
+                  else None)
+            if W1 is not None:
+                layer = HiddenLayer(W1=W1, b1=data["b1"], w2=data["w2"], b2=float(header["b2"]))
                 buckets = data["hidden_buckets"].astype(np.int64)
             return cls(settings=NgramSettings.from_dict(header["settings"]),
                        name=header["name"], version=header["version"],
@@ -564,9 +564,9 @@ def _header(data: Any) -> dict[str, Any]:
 
 
 def _quantized_rows(W1: np.ndarray) -> dict[str, np.ndarray]:
-    """W1 as int8 per row (row maximum -> 127) and the float32 scale of each row. On a
-    2**22-bucket shopping network this halved the file (110 -> 61 MB for W1) and moved the
-    logits of 20,000 reviews by at most 0.015 (probabilities by 0.0016)."""
+    """W1 as int8 per row (row maximum -> 127) and the float32 scale of each row. Re-saving
+    the 2**22-bucket shopping network (README) this way took its file from 115 to 66.6 MB and
+    moved the probabilities of 20,000 reviews by at most 0.0018."""
     scale = np.abs(W1).max(axis=1) / 127.0
     scale[scale == 0] = 1.0
     return {"W1_int8": np.round(W1 / scale[:, None]).astype(np.int8),
