@@ -36,7 +36,7 @@ def test_evaluate_prints_the_contract_keys(labeled):
     figures = json.loads(result.output)
     assert {"accuracy", "macro_f1", "roc_auc", "n", "docs_per_s"} <= set(figures)
     assert figures["n"] == 16  # the empty text is dropped, the unknown label skipped
-    assert figures["skipped"] == 1
+    assert figures["skipped"] == 1 and figures["without_text"] == 1
     assert figures["accuracy"] >= 0.9 and figures["roc_auc"] >= 0.9
 
 
@@ -52,11 +52,15 @@ def test_train_with_ratings_leaves_the_middle_out_and_saves_one_file(tmp_path):
                  "--rating-col", "评分", "-o", str(out), "--json")
     assert result.exit_code == 0, result.output
     recorded = json.loads(result.output)
-    stars = pd.read_csv(CORPORA / "reviews.csv", dtype=str)
-    stars = stars[stars["评论内容"].fillna("").str.strip() != ""]["评分"].astype(int)
+    rows = pd.read_csv(CORPORA / "reviews.csv", dtype=str)
+    has_text = rows["评论内容"].fillna("").str.strip() != ""
+    stars = rows[has_text]["评分"].astype(int)
     assert recorded["training"]["n"] == int(((stars <= 2) | (stars >= 4)).sum())
     assert recorded["training"]["negative"] == int((stars <= 2).sum())
-    assert recorded["training"]["rows_left_out"] == int((stars == 3).sum())
+    # every row is accounted for: trained on, in the middle of the stars, or without text
+    assert recorded["training"]["rows_in_file"] == len(rows)
+    assert recorded["training"]["rows_without_text"] == int((~has_text).sum()) > 0
+    assert recorded["training"]["rows_left_out"] == int((stars == 3).sum()) + int((~has_text).sum())
     assert out.is_file() and list(tmp_path.iterdir()) == [out]
     model = load_model(str(out), load_lexicons())
     assert isinstance(model, NgramModel)

@@ -22,7 +22,9 @@ def labeled_frame(path: str | Path, text_col: str | None, label_col: str, config
         raise TextmineError("E007", label_col, where=str(path),
                             fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
     has_text = frame[col].notna() & (frame[col].astype(str).str.strip() != "")
-    return frame[has_text].reset_index(drop=True), col
+    kept = frame[has_text].reset_index(drop=True)
+    kept.attrs["rows_without_text"] = int((~has_text).sum())  # counted, not silently lost
+    return kept, col
 
 
 def evaluate_file(path: str | Path, text_col: str | None, label_col: str,
@@ -37,6 +39,7 @@ def evaluate_file(path: str | Path, text_col: str | None, label_col: str,
 
     config = (config or Config()).with_overrides(sentiment_model=model)
     frame, col = labeled_frame(path, text_col, label_col, config)
+    without_text = frame.attrs["rows_without_text"]
     labels, known = binary_labels(frame[label_col], where=f"{path}: {label_col}")
     frame = frame[known].reset_index(drop=True)
     start = time.perf_counter()
@@ -47,5 +50,6 @@ def evaluate_file(path: str | Path, text_col: str | None, label_col: str,
     loaded = resources_for(config).sentiment_model
     result.update(docs_per_s=round(len(frame) / elapsed, 1) if elapsed else None,
                   model=config.sentiment_model, model_version=getattr(loaded, "version", ""),
-                  skipped=int((~known).sum()))
+                  skipped=int((~known).sum()),
+                  without_text=without_text)
     return result

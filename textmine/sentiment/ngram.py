@@ -37,7 +37,10 @@ FORMAT = "textmine-ngram-lr/1"
 # refuses the file instead of scoring with weights it does not know.
 FORMAT_HIDDEN = "textmine-ngram-nn/2"
 # /1 stored W1 as float16; /2 stores it as int8 per row with a float32 scale (half the file).
-FORMATS_READ = (FORMAT, FORMAT_HIDDEN, "textmine-ngram-nn/1")
+# Self-trained models average their score with the model that labelled their training rows
+# (`anchor`): an older textmine would ignore that setting, so they carry a format name too.
+FORMAT_ANCHORED = "textmine-ngram-self/1"
+FORMATS_READ = (FORMAT, FORMAT_HIDDEN, FORMAT_ANCHORED, "textmine-ngram-nn/1")
 CHUNK = 1000  # rows scored at a time
 
 
@@ -57,6 +60,10 @@ class NgramSettings:
     # delivery and bad for a battery. Rows of a domain the model never saw, or without the
     # column, use the shared n-grams only. Scoring reads this column, else `product`.
     domain_col: str | None = None
+    # Self-training (train.self_train): the model whose confident predictions labelled the
+    # training rows ("default" or a path). Scores average the two models' logits, so the
+    # anchor still speaks for texts with few of the new domain's n-grams.
+    anchor: str | None = None
     # 8: chosen on an inner 10 % split of a training fold (shopping). "auto": each C of
     # C_grid is fitted on the calibration folds and the one whose calibrated out-of-fold
     # accuracy is highest is refitted on everything (no test data; len(C_grid) times the
@@ -191,8 +198,8 @@ class NgramModel:
         self._vocab = {w: i for i, w in enumerate(self.words)}
         self._domain_index = {d: i for i, d in enumerate(self.domains)}
         self._set_hidden_rows()
-        self.lexicon_scorer = self._base = None
-        if self.settings.lexicon or self.settings.base:
+        self.lexicon_scorer = self._base = self._anchor = None
+        if self.settings.lexicon or self.settings.base or self.settings.anchor:
             from textmine.lexicons import load_lexicons
 
             lexicons = self.lexicons or load_lexicons()
@@ -204,6 +211,10 @@ class NgramModel:
                 from textmine.sentiment import load_model
 
                 self._base = load_model(self.settings.base, lexicons)
+            if self.settings.anchor:
+                from textmine.sentiment import load_model
+
+                self._anchor = load_model(self.settings.anchor, lexicons)
 
     # -- features ------------------------------------------------------------------------
     def _occurrences(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +327,10 @@ class NgramModel:
         """Calibrated P(positive) per row from `text` and `tokens` (and `_words`, `lexicon`)."""
         if len(batch) == 0:
             return np.empty(0, float)
-        return self._calibrated(self.decision_function(batch), batch)
+        p = self._calibrated(self.decision_function(batch), batch)
+        if self._anchor is not None:
+            p = _mean_logit(p, self._anchor.predict_proba(batch))
+        return p
 
     # -- fitting ---------------------------------------------------------------------------
     def _fit_vocab(self, batch: pd.DataFrame, labels: np.ndarray) -> None:
@@ -386,8 +400,8 @@ class NgramModel:
                 raise ValueError(f"domain column {s.domain_col!r} is not in the batch")
             self.domains = sorted(set(_domain_values(batch[s.domain_col])) - {""})
             self._domain_index = {d: i for i, d in enumerate(self.domains)}
-        if s.hidden and s.base:
-            raise ValueError("a hidden layer cannot be combined with a base model")
+        if s.hidden and (s.base or s.anchor):
+            raise ValueError("a hidden layer cannot be combined with a base or anchor model")
         scores: dict[str, Any] = {}
         parts, how = self._calibration_parts(labels, groups)
         if s.hidden:
@@ -503,7 +517,8 @@ class NgramModel:
     # -- persistence -------------------------------------------------------------------------
     @property
     def _format(self) -> str:
-        return FORMAT_HIDDEN if self.settings.hidden else FORMAT
+        return (FORMAT_HIDDEN if self.settings.hidden else
+                FORMAT_ANCHORED if self.settings.anchor else FORMAT)
 
     def save(self, path: str | Path) -> Path:
         """Write one `.npz` file (the extension is added when missing)."""
@@ -559,7 +574,8 @@ def _header(data: Any) -> dict[str, Any]:
     """The JSON header of an open model file, checked to be ours."""
     header = json.loads(str(data["header"]))
     if header.get("format") not in FORMATS_READ:
-        raise ValueError(f"not a {FORMAT} or {FORMAT_HIDDEN} model: {header.get('format')!r}")
+        raise ValueError(f"not a textmine n-gram model ({', '.join(FORMATS_READ[:3])}): "
+                         f"{header.get('format')!r}")
     return header
 
 
@@ -577,6 +593,12 @@ def saved_settings(path: str | Path) -> NgramSettings:
     """A saved model's settings, read from its header alone (no weights, no lexicons)."""
     with np.load(path, allow_pickle=False) as data:
         return NgramSettings.from_dict(_header(data)["settings"])
+
+
+def _mean_logit(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """sigmoid of the mean of the two probabilities' logits."""
+    p, q = np.clip(p, 1e-6, 1 - 1e-6), np.clip(q, 1e-6, 1 - 1e-6)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + np.log(q / (1 - q))) / 2))
 
 
 def _platt(inputs: np.ndarray, labels: np.ndarray) -> tuple[float, ...]:

@@ -98,8 +98,10 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
         batch[domain_col] = frame.loc[used, domain_col].to_numpy(dtype=object)
         settings = replace(settings, domain_col=domain_col)
     lexicons = resources_for(config).lexicons
+    without_text = frame.attrs["rows_without_text"]
     summary = {"file": Path(path).name, "text_col": col, **source,
-               "rows_in_file": int(len(frame)), "rows_left_out": int((~used).sum())}
+               "rows_in_file": int(len(frame)) + without_text, "rows_without_text": without_text,
+               "rows_left_out": int((~used).sum()) + without_text}
     result: dict = {"out": None, "training": summary}
     if cv:
         result["cross_validation"] = cross_validate(batch, labels, settings, folds=cv,
@@ -111,3 +113,97 @@ def train_file(path: str | Path, out: str | Path, *, text_col: str | None = None
     result["out"] = str(model.save(out))
     result.update(model.info)
     return result
+
+
+def confident_rows(proba: np.ndarray, share: float) -> np.ndarray:
+    """Mask of the `share` most confident rows of each predicted class (P >= 0.5 positive).
+
+    Per class, so a start model that leans to one class does not fill the training rows
+    with it."""
+    predicted = proba >= 0.5
+    confidence = np.abs(proba - 0.5)
+    keep = np.zeros(len(proba), bool)
+    for cls in (False, True):
+        rows = np.flatnonzero(predicted == cls)
+        keep[rows[np.argsort(-confidence[rows], kind="stable")[: int(share * len(rows))]]] = True
+    return keep
+
+
+# C of the self-trained model, as on the held-out categories the method was chosen on.
+SELF_TRAIN_C = 4.0
+
+
+def _check_share(share: float) -> None:
+    if not 0 < share <= 1:
+        raise TextmineError("E015", f"--confident-share {share}",
+                            fix="Give a share of rows between 0 and 1, e.g. 0.5.")
+
+
+def self_train(batch: pd.DataFrame, start: str, share: float = 0.5,
+               settings: NgramSettings | None = None, lexicons=None,
+               summary: dict | None = None, name: str = "ngram") -> NgramModel:
+    """Adapt the model `start` ("default" or a saved model's path) to the domain of `batch`
+    (text, tokens, _words; no labels) by self-training.
+
+    `start` scores every row; the `share` most confident rows of each predicted class become
+    training rows labelled with that prediction, and the model fitted on them learns the
+    domain's own n-grams. The returned model averages its logit with `start`'s (its
+    `anchor`), so texts with few new n-grams keep `start`'s reading. One round at share 0.5:
+    chosen on shopping categories held out of the training data (README, sentiment section).
+    """
+    from textmine.sentiment import load_model
+
+    _check_share(share)
+    start_model = load_model(start, lexicons)
+    proba = start_model.predict_proba(batch)
+    keep = confident_rows(proba, share)
+    labels = (proba[keep] >= 0.5).astype(int)
+    if min(labels.sum(), len(labels) - labels.sum()) < 5:
+        raise TextmineError("E017", f"{int(labels.sum())} confident positive, "
+                            f"{int(len(labels) - labels.sum())} confident negative rows",
+                            fix="Self-training needs at least 5 confident rows of each class: "
+                                "give more texts or a larger --confident-share.")
+    anchor = start if start in ("default", "snownlp", "baseline", "lexicon") else str(
+        Path(start).resolve())
+    summary = {**(summary or {}), "self_trained_from": anchor,
+               "start_version": getattr(start_model, "version", ""), "confident_share": share,
+               "rows_not_confident": int((~keep).sum())}
+    settings = replace(settings or NgramSettings(C=SELF_TRAIN_C), anchor=anchor, base=None)
+    model = NgramModel(settings, name=name, lexicons=lexicons).fit(
+        batch[keep].reset_index(drop=True), labels, summary=summary)
+    if model.info["validation"]:
+        # Out-of-fold scores here measure agreement with the start model's labels.
+        model.info["validation"]["against"] = "the start model's labels (no true labels)"
+    return model
+
+
+def self_train_file(path: str | Path, out: str | Path, *, text_col: str | None = None,
+                    start: str = "default", share: float = 0.5,
+                    settings: NgramSettings | None = None, config: Config | None = None,
+                    name: str = "ngram") -> dict:
+    """`self_train` on the texts of a file (no label column); save the model to `out`."""
+    from textmine.filejobs import read_all
+    from textmine.pipeline import resources_for
+    from textmine.sentiment import load_model, model_columns
+
+    _check_share(share)
+    config = config or Config()
+    lexicons = resources_for(config).lexicons
+    load_model(start, lexicons)  # a bad model name fails before the file is read
+    frame, col = read_all(path, text_col, config)
+    has_text = (frame[col].notna() & (frame[col].astype(str).str.strip() != "")).to_numpy()
+    batch = prepare_texts(frame.loc[has_text, col].reset_index(drop=True), config)
+    for column in model_columns(config.with_overrides(sentiment_model=start)):
+        if column in frame.columns:  # a start model trained with --domain-col reads it
+            batch[column] = frame.loc[has_text, column].to_numpy(dtype=object)
+    without_text = int((~has_text).sum())
+    summary = {"file": Path(path).name, "text_col": col, "rows_in_file": int(len(frame)),
+               "rows_without_text": without_text}
+    try:
+        model = self_train(batch, start, share, settings, lexicons, summary, name)
+    except TextmineError as exc:
+        exc.where = exc.where or str(path)
+        raise
+    model.info["training"]["rows_left_out"] = (without_text
+                                               + model.info["training"]["rows_not_confident"])
+    return {"out": str(model.save(out)), **model.info}

@@ -25,9 +25,14 @@ small network on the same n-grams instead of the logistic regression (more accur
 thousands of rows, a few times slower to train, a larger file); with it, --bits 22 (four times
 the hashed buckets, fewer n-grams sharing one) helped on 40,000 shopping reviews.
 
-Example:
+With --self-train MODEL and no labels at all, MODEL (e.g. default) labels the file's texts and
+its most confident rows of each class (--confident-share, half by default) train a model that
+learns the new domain's own words; the saved model averages its score with MODEL's.
+
+Examples:
 
     textmine train sentiment 评论导出.csv --text-col 评论内容 --rating-col 评分 -o 我的模型.npz
+    textmine train sentiment 外卖评论.csv --text-col 评论内容 --self-train default -o 外卖.npz
 """
 
 # Below 2**16 buckets most n-grams share one; above 2**24 the per-bucket arrays each model
@@ -60,7 +65,8 @@ def register(app: typer.Typer) -> None:
             print_json(result)
             return
         typer.echo(f"model {result['model']} ({result['model_version']}) on {result['n']:,} rows"
-                   f" ({result['skipped']:,} without a usable label skipped)")
+                   f" ({result['skipped']:,} without a usable label and "
+                   f"{result['without_text']:,} without text skipped)")
         typer.echo(f"accuracy {result['accuracy']:.4f} · macro-F1 {result['macro_f1']:.4f} · "
                    f"ROC-AUC {result['roc_auc']:.4f} · {result['docs_per_s']:,.0f} docs/s")
 
@@ -90,6 +96,8 @@ def register(app: typer.Typer) -> None:
         text_col: str = typer.Option(None, "--text-col", help="Column with the text (e.g. 评论内容)."),
         label_col: str = typer.Option(None, "--label-col", help="Column with 0/1 or 负面/正面 labels."),
         rating_col: str = typer.Option(None, "--rating-col", help="Star rating column (e.g. 评分)."),
+        self_train: str = typer.Option(None, "--self-train", help="No labels: this model (e.g. default) labels the texts it is surest of, and a model trained on them adapts it to the file's domain."),
+        confident_share: float = typer.Option(0.5, "--confident-share", help="With --self-train: share of each predicted class used for training."),
         negative_max: float = typer.Option(2.0, "--negative-max", help="With --rating-col: stars at or below are negative."),
         positive_min: float = typer.Option(4.0, "--positive-min", help="With --rating-col: stars at or above are positive."),
         base: str = typer.Option(None, "--base", help="Learn on top of this model's score (e.g. default): helps small files."),
@@ -109,7 +117,7 @@ def register(app: typer.Typer) -> None:
         from textmine.config import load_config
         from textmine.errors import TextmineError
         from textmine.sentiment.ngram import NgramSettings
-        from textmine.sentiment.train import train_file
+        from textmine.sentiment.train import SELF_TRAIN_C, self_train_file, train_file
 
         settings = replace(NgramSettings(), base=base, lexicon=lexicon_blend)
         if c is not None:
@@ -129,19 +137,54 @@ def register(app: typer.Typer) -> None:
                                 fix=f"Give --bits between {MIN_BITS} and {MAX_BITS} (20 by default).")
         settings = replace(settings, hidden=hidden, epochs=_epochs(epochs), bits=bits)
         config = load_config(lexicons=lexicons)
+        if self_train is not None:
+            _check_self_train(label_col, rating_col, base, hidden, cv, group_col, domain_col)
+            if c is None:
+                settings = replace(settings, C=SELF_TRAIN_C)
+            result = self_train_file(file, out, text_col=text_col, start=self_train,
+                                     share=confident_share, settings=settings, config=config)
+            _print_training(result, json_out)
+            return
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,
                             positive_min=positive_min, settings=settings, cv=cv, config=config,
                             group_col=group_col, domain_col=domain_col)
+        _print_training(result, json_out)
+
+    def _check_self_train(label_col: str | None, rating_col: str | None, base: str | None,
+                          hidden: int, cv: int, group_col: str | None,
+                          domain_col: str | None) -> None:
+        """--self-train needs no labels, and takes none of the options that need them."""
+        from textmine.errors import TextmineError
+
+        given = [name for name, value in (("--label-col", label_col), ("--rating-col", rating_col),
+                                          ("--base", base), ("--hidden", hidden), ("--cv", cv),
+                                          ("--group-col", group_col),
+                                          ("--domain-col", domain_col)) if value]
+        if given:
+            raise TextmineError("E015", f"--self-train with {', '.join(given)}",
+                                fix="Self-training uses no labels: drop "
+                                    f"{', '.join(given)}, or drop --self-train to train on labels.")
+
+    def _print_training(result: dict, json_out: bool) -> None:
         if json_out:
             print_json(result)
             return
         t = result["training"]
-        typer.echo(f"trained on {t['n']:,} rows ({t['positive']:,} positive, {t['negative']:,} "
-                   f"negative; {t['rows_left_out']:,} left out)")
+        left_out = (f"{t['rows_without_text']:,} without text"
+                    + (f", {t['rows_not_confident']:,} not confident" if "rows_not_confident" in t
+                       else f", {t['rows_left_out'] - t['rows_without_text']:,} "
+                       + ("between the star thresholds or unrated" if "rating_col" in t
+                          else "without a usable label")))
+        typer.echo(f"{t['rows_in_file']:,} rows in: trained on {t['n']:,} ({t['positive']:,} "
+                   f"positive, {t['negative']:,} negative), left out {left_out}")
+        if "self_trained_from" in t:
+            typer.echo(f"labels: the {t['confident_share']:.0%} of each class that "
+                       f"{t['self_trained_from']} is surest of; scores average with it")
         for key in ("validation", "cross_validation"):
             scores = result.get(key)
             if scores:
-                typer.echo(f"{key.replace('_', '-')}: accuracy {scores['accuracy']:.4f} · "
+                against = " (agreement with those labels)" if "against" in scores else ""
+                typer.echo(f"{key.replace('_', '-')}{against}: accuracy {scores['accuracy']:.4f} · "
                            f"macro-F1 {scores['macro_f1']:.4f} · ROC-AUC {scores['roc_auc']:.4f}")
         typer.echo(f"wrote {result['out']}")
