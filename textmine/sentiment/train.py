@@ -151,9 +151,11 @@ def self_train(batch: pd.DataFrame, start: str, share: float = 0.5,
     `anchor`), so texts with few new n-grams keep `start`'s reading. One round at share 0.5:
     chosen on shopping categories held out of the training data (README, sentiment section).
     """
+    from textmine.lexicons import load_lexicons
     from textmine.sentiment import load_model
 
     _check_share(share)
+    lexicons = lexicons or load_lexicons()
     start_model = load_model(start, lexicons)
     proba = start_model.predict_proba(batch)
     keep = confident_rows(proba, share)
@@ -167,6 +169,7 @@ def self_train(batch: pd.DataFrame, start: str, share: float = 0.5,
         Path(start).resolve())
     summary = {**(summary or {}), "self_trained_from": anchor,
                "start_version": getattr(start_model, "version", ""), "confident_share": share,
+               "rows_scored": int(len(batch)),
                "rows_not_confident": int((~keep).sum())}
     settings = replace(settings or NgramSettings(C=SELF_TRAIN_C), anchor=anchor, base=None)
     model = NgramModel(settings, name=name, lexicons=lexicons).fit(
