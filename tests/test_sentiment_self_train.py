@@ -136,3 +136,21 @@ def test_confident_rows_keep_the_surest_share_of_each_predicted_class(proba, sha
         assert keep[rows].sum() == int(share * rows.sum())
         if keep[rows].any() and (~keep[rows]).any():
             assert confidence[rows & keep].min() >= confidence[rows & ~keep].max()
+
+
+def test_a_self_trained_model_scores_the_same_in_worker_processes(unlabeled, tmp_path):
+    """Each spawned worker loads the file and, through its anchor, the start model."""
+    from textmine.config import Config
+    from textmine.pipeline import apply_to_frame
+
+    out = tmp_path / "外卖.npz"
+    assert run("train", "sentiment", str(unlabeled), "--text-col", "评论内容",
+               "--self-train", "default", "-o", str(out)).exit_code == 0
+    frame = pd.DataFrame({"text": (POSITIVE + NEGATIVE) * 2})
+    stages = ("clean", "segment", "sentiment")
+    here = apply_to_frame(frame, "text", stages, Config(sentiment_model=str(out), workers=1))
+    there = apply_to_frame(frame, "text", stages,
+                           Config(sentiment_model=str(out), workers=2, batch_size=5))
+    assert np.allclose(here["sentiment"], there["sentiment"])
+    assert (here["polarity"].iloc[:5] == "positive").all()
+    assert (here["polarity"].iloc[5:10] == "negative").all()
