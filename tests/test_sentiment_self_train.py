@@ -113,6 +113,12 @@ def test_options_that_need_labels_or_make_no_sense_are_one_line_errors(unlabeled
     assert not out.exists()
 
 
+def test_confident_share_without_self_training_is_refused(unlabeled, tmp_path):
+    result = run("train", "sentiment", str(unlabeled), "--text-col", "评论内容",
+                 "--label-col", "订单号", "--confident-share", "0.8", "-o", str(tmp_path / "m.npz"))
+    assert result.exit_code == 2 and "E015" in result.output and "--self-train" in result.output
+
+
 def test_a_missing_start_model_or_too_few_texts_fail_cleanly(unlabeled, tmp_path):
     out = tmp_path / "m.npz"
     missing = run("train", "sentiment", str(unlabeled), "--text-col", "评论内容",

@@ -145,6 +145,9 @@ def register(app: typer.Typer) -> None:
                                      share=confident_share, settings=settings, config=config)
             _print_training(result, json_out)
             return
+        if confident_share != 0.5:
+            raise TextmineError("E015", f"--confident-share {confident_share} without --self-train",
+                                fix="Add --self-train MODEL, or drop --confident-share.")
         result = train_file(file, out, text_col=text_col, label_col=label_col,
                             rating_col=rating_col, negative_max=negative_max,
                             positive_min=positive_min, settings=settings, cv=cv, config=config,
