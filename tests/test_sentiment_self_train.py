@@ -160,3 +160,33 @@ def test_a_self_trained_model_scores_the_same_in_worker_processes(unlabeled, tmp
     assert np.allclose(here["sentiment"], there["sentiment"])
     assert (here["polarity"].iloc[:5] == "positive").all()
     assert (here["polarity"].iloc[5:10] == "negative").all()
+
+
+def test_a_start_model_with_domains_keeps_reading_its_column(tmp_path):
+    """快 is good for a parcel, bad for a battery: the start model needs 品类 when it labels
+    the rows and when, as the anchor, it scores them later."""
+    from textmine.config import Config
+    from textmine.sentiment import model_columns
+
+    texts = (["快递很快", "送得快", "发货快"] + ["快递很慢", "送得慢", "发货慢"]
+             + ["电池耐用", "很耐用", "续航耐用"] + ["掉电很快", "耗电快", "没电快"]) * 4
+    domains = (["快递"] * 6 + ["手机"] * 6) * 4
+    train = tmp_path / "train.csv"
+    pd.DataFrame({"评论内容": texts, "情感": ([1] * 3 + [0] * 3 + [1] * 3 + [0] * 3) * 4,
+                  "品类": domains}).to_csv(train, index=False)
+    start = tmp_path / "by_domain.npz"
+    assert run("train", "sentiment", str(train), "--text-col", "评论内容", "--label-col", "情感",
+               "--domain-col", "品类", "--no-lexicon", "-o", str(start)).exit_code == 0
+    out = tmp_path / "adapted.npz"
+    result = run("train", "sentiment", str(train), "--text-col", "评论内容",
+                 "--self-train", str(start), "--confident-share", "1", "-o", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.output)["training"]
+    assert trained["negative"] == 24 and trained["positive"] == 24  # 快 read per domain
+    assert "品类" in model_columns(Config(sentiment_model=str(out)))
+    test = tmp_path / "test.csv"
+    pd.DataFrame({"评论内容": ["很快", "很快"], "情感": [1, 0], "品类": ["快递", "手机"]}
+                 ).to_csv(test, index=False)
+    scored = run("evaluate", "sentiment", str(test), "--text-col", "评论内容", "--label-col", "情感",
+                 "--model", str(out), "--json")
+    assert scored.exit_code == 0 and json.loads(scored.output)["accuracy"] == 1.0, scored.output

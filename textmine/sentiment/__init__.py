@@ -70,10 +70,15 @@ def model_columns(config) -> tuple[str, ...]:  # config: textmine.config.Config
     from textmine.sentiment.ngram import saved_settings
 
     try:
-        column = saved_settings(shipped_model_path() if name == "default" else name).domain_col
+        settings = saved_settings(shipped_model_path() if name == "default" else name)
     except (OSError, ValueError, KeyError):
         return ()  # loading the model reports what is wrong with the file
-    return (column, "product") if column else ()
+    # A self-trained model also passes the batch to its anchor, which may read a column.
+    inner = (model_columns(config.with_overrides(sentiment_model=settings.anchor))
+             if settings.anchor and settings.anchor != name else ())
+    if settings.domain_col:
+        return tuple(dict.fromkeys((settings.domain_col, "product", *inner)))
+    return inner
 
 
 def polarity(sentiment: np.ndarray | pd.Series, low: float, high: float) -> np.ndarray:
