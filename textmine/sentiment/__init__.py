@@ -29,6 +29,8 @@ class SentimentModel(Protocol):
 
 
 SHIPPED_MODEL = "sentiment_default.npz"
+# Names `load_model` resolves itself; anything else is the path of a saved model.
+BUILTIN_MODELS = ("default", "snownlp", "baseline", "lexicon")
 
 
 def shipped_model_path() -> Path:
@@ -65,7 +67,7 @@ def model_columns(config) -> tuple[str, ...]:  # config: textmine.config.Config
     `--domain-col` reads that column, else `product`; other models read none. Only the model
     file's header is read: the workers load the model itself."""
     name = config.sentiment_model
-    if name in ("snownlp", "baseline", "lexicon"):
+    if name in BUILTIN_MODELS and name != "default":
         return ()
     from textmine.sentiment.ngram import saved_settings
 

@@ -12,13 +12,14 @@ from textmine.errors import TextmineError
 from textmine.sentiment.metrics import binary_labels, binary_scores
 
 
-def labeled_frame(path: str | Path, text_col: str | None, label_col: str, config: Config
-                  ) -> tuple[pd.DataFrame, str]:
-    """The file's rows that have text, with the label column checked to exist."""
+def labeled_frame(path: str | Path, text_col: str | None, label_col: str | None,
+                  config: Config) -> tuple[pd.DataFrame, str]:
+    """The file's rows that have text (the others counted in `attrs["rows_without_text"]`),
+    with the label column, if any, checked to exist."""
     from textmine.filejobs import read_all
 
     frame, col = read_all(path, text_col, config)
-    if label_col not in frame.columns:
+    if label_col is not None and label_col not in frame.columns:
         raise TextmineError("E007", label_col, where=str(path),
                             fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
     has_text = frame[col].notna() & (frame[col].astype(str).str.strip() != "")

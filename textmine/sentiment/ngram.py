@@ -207,14 +207,22 @@ class NgramModel:
                 from textmine.sentiment.lexicon import LexiconScorer
 
                 self.lexicon_scorer = LexiconScorer(lexicons)
-            if self.settings.base:
-                from textmine.sentiment import load_model
+            from textmine.sentiment import load_model
 
+            if self.settings.base:
                 self._base = load_model(self.settings.base, lexicons)
             if self.settings.anchor:
-                from textmine.sentiment import load_model
-
                 self._anchor = load_model(self.settings.anchor, lexicons)
+                if (isinstance(self._anchor, NgramModel) and self.lexicon_scorer is not None
+                        and self._anchor.lexicon_scorer is not None):
+                    # Same lexicons, one scorer: it keeps the last batch's clause reading, so
+                    # a batch's clauses are read once for both models, not twice.
+                    self._anchor.lexicon_scorer = self.lexicon_scorer
+
+    @property
+    def anchor_model(self) -> Any:
+        """The model this one was self-trained from (settings.anchor), loaded; else None."""
+        return self._anchor
 
     # -- features ------------------------------------------------------------------------
     def _occurrences(self, batch: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -139,6 +139,39 @@ def _check_share(share: float) -> None:
                             fix="Give a share of rows between 0 and 1, e.g. 0.5.")
 
 
+def _self_training_model(start: str, settings: NgramSettings | None, lexicons,
+                         name: str) -> NgramModel:
+    """An unfitted model anchored on `start`: building it loads `start` (once), so a bad
+    name or file fails here."""
+    from textmine.sentiment import BUILTIN_MODELS
+
+    anchor = start if start in BUILTIN_MODELS else str(Path(start).resolve())
+    settings = replace(settings or NgramSettings(C=SELF_TRAIN_C), anchor=anchor, base=None)
+    return NgramModel(settings, name=name, lexicons=lexicons)
+
+
+def _fit_on_confident(model: NgramModel, batch: pd.DataFrame, share: float,
+                      summary: dict | None) -> NgramModel:
+    """Fit `model` on the rows its anchor is surest of, labelled with the anchor's reading."""
+    start_model = model.anchor_model
+    proba = start_model.predict_proba(batch)
+    keep = confident_rows(proba, share)
+    labels = (proba[keep] >= 0.5).astype(int)
+    if min(labels.sum(), len(labels) - labels.sum()) < 5:
+        raise TextmineError("E017", f"{int(labels.sum())} confident positive, "
+                            f"{int(len(labels) - labels.sum())} confident negative rows",
+                            fix="Self-training needs at least 5 confident rows of each class: "
+                                "give more texts or a larger --confident-share.")
+    summary = {**(summary or {}), "self_trained_from": model.settings.anchor,
+               "start_version": getattr(start_model, "version", ""), "confident_share": share,
+               "rows_scored": int(len(batch)), "rows_not_confident": int((~keep).sum())}
+    model.fit(batch[keep].reset_index(drop=True), labels, summary=summary)
+    if model.info["validation"]:
+        # Out-of-fold scores here measure agreement with the start model's labels.
+        model.info["validation"]["against"] = "the start model's labels (no true labels)"
+    return model
+
+
 def self_train(batch: pd.DataFrame, start: str, share: float = 0.5,
                settings: NgramSettings | None = None, lexicons=None,
                summary: dict | None = None, name: str = "ngram") -> NgramModel:
@@ -152,32 +185,10 @@ def self_train(batch: pd.DataFrame, start: str, share: float = 0.5,
     chosen on shopping categories held out of the training data (README, sentiment section).
     """
     from textmine.lexicons import load_lexicons
-    from textmine.sentiment import load_model
 
     _check_share(share)
-    lexicons = lexicons or load_lexicons()
-    start_model = load_model(start, lexicons)
-    proba = start_model.predict_proba(batch)
-    keep = confident_rows(proba, share)
-    labels = (proba[keep] >= 0.5).astype(int)
-    if min(labels.sum(), len(labels) - labels.sum()) < 5:
-        raise TextmineError("E017", f"{int(labels.sum())} confident positive, "
-                            f"{int(len(labels) - labels.sum())} confident negative rows",
-                            fix="Self-training needs at least 5 confident rows of each class: "
-                                "give more texts or a larger --confident-share.")
-    anchor = start if start in ("default", "snownlp", "baseline", "lexicon") else str(
-        Path(start).resolve())
-    summary = {**(summary or {}), "self_trained_from": anchor,
-               "start_version": getattr(start_model, "version", ""), "confident_share": share,
-               "rows_scored": int(len(batch)),
-               "rows_not_confident": int((~keep).sum())}
-    settings = replace(settings or NgramSettings(C=SELF_TRAIN_C), anchor=anchor, base=None)
-    model = NgramModel(settings, name=name, lexicons=lexicons).fit(
-        batch[keep].reset_index(drop=True), labels, summary=summary)
-    if model.info["validation"]:
-        # Out-of-fold scores here measure agreement with the start model's labels.
-        model.info["validation"]["against"] = "the start model's labels (no true labels)"
-    return model
+    model = _self_training_model(start, settings, lexicons or load_lexicons(), name)
+    return _fit_on_confident(model, batch, share, summary)
 
 
 def self_train_file(path: str | Path, out: str | Path, *, text_col: str | None = None,
@@ -185,25 +196,23 @@ def self_train_file(path: str | Path, out: str | Path, *, text_col: str | None =
                     settings: NgramSettings | None = None, config: Config | None = None,
                     name: str = "ngram") -> dict:
     """`self_train` on the texts of a file (no label column); save the model to `out`."""
-    from textmine.filejobs import read_all
     from textmine.pipeline import resources_for
-    from textmine.sentiment import load_model, model_columns
+    from textmine.sentiment import model_columns
+    from textmine.sentiment.evaluate import labeled_frame
 
     _check_share(share)
     config = config or Config()
-    lexicons = resources_for(config).lexicons
-    load_model(start, lexicons)  # a bad model name fails before the file is read
-    frame, col = read_all(path, text_col, config)
-    has_text = (frame[col].notna() & (frame[col].astype(str).str.strip() != "")).to_numpy()
-    batch = prepare_texts(frame.loc[has_text, col].reset_index(drop=True), config)
+    model = _self_training_model(start, settings, resources_for(config).lexicons, name)
+    frame, col = labeled_frame(path, text_col, None, config)
+    batch = prepare_texts(frame[col], config)
     for column in model_columns(config.with_overrides(sentiment_model=start)):
         if column in frame.columns:  # a start model trained with --domain-col reads it
-            batch[column] = frame.loc[has_text, column].to_numpy(dtype=object)
-    without_text = int((~has_text).sum())
-    summary = {"file": Path(path).name, "text_col": col, "rows_in_file": int(len(frame)),
-               "rows_without_text": without_text}
+            batch[column] = frame[column].to_numpy(dtype=object)
+    without_text = frame.attrs["rows_without_text"]
+    summary = {"file": Path(path).name, "text_col": col,
+               "rows_in_file": len(frame) + without_text, "rows_without_text": without_text}
     try:
-        model = self_train(batch, start, share, settings, lexicons, summary, name)
+        _fit_on_confident(model, batch, share, summary)
     except TextmineError as exc:
         exc.where = exc.where or str(path)
         raise

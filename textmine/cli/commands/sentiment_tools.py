@@ -174,13 +174,13 @@ def register(app: typer.Typer) -> None:
             print_json(result)
             return
         t = result["training"]
-        left_out = (f"{t['rows_without_text']:,} without text"
-                    + (f", {t['rows_not_confident']:,} not confident" if "rows_not_confident" in t
-                       else f", {t['rows_left_out'] - t['rows_without_text']:,} "
-                       + ("between the star thresholds or unrated" if "rating_col" in t
-                          else "without a usable label")))
+        other = t["rows_left_out"] - t["rows_without_text"]  # the rows with text not used
+        why = ("not confident" if "self_trained_from" in t
+               else "between the star thresholds or unrated" if "rating_col" in t
+               else "without a usable label")
         typer.echo(f"{t['rows_in_file']:,} rows in: trained on {t['n']:,} ({t['positive']:,} "
-                   f"positive, {t['negative']:,} negative), left out {left_out}")
+                   f"positive, {t['negative']:,} negative), left out "
+                   f"{t['rows_without_text']:,} without text, {other:,} {why}")
         if "self_trained_from" in t:
             typer.echo(f"labels: the {t['confident_share']:.0%} of each class that "
                        f"{t['self_trained_from']} is surest of; scores average with it")
