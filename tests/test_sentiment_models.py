@@ -204,3 +204,9 @@ def test_a_domain_column_lets_one_word_mean_different_things_per_domain(tmp_path
     renamed = query.rename(columns={"品类": "product"})
     np.testing.assert_allclose(by_domain.decision_function(renamed),
                                by_domain.decision_function(query))
+
+
+@pytest.mark.parametrize("bits", [15, 25])
+def test_bucket_count_outside_the_supported_range_is_refused_by_the_settings(bits):
+    with pytest.raises(ValueError, match="bits must be between 16 and 24"):
+        NgramSettings(bits=bits)

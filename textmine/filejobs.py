@@ -22,6 +22,11 @@ def read_all(path: str | Path, text_col: str | None, config: Config) -> tuple[pd
     return frame.drop(columns=[ROW], errors="ignore"), colmap["text"]
 
 
+def has_text(values: pd.Series) -> pd.Series:
+    """True where a cell holds text other than whitespace (the rows a text stage can read)."""
+    return values.notna() & (values.astype(str).str.strip() != "")
+
+
 def _run(path: str | Path, out: str | Path, text_col: str | None, config: Config,
          stages: tuple[str, ...], keep: tuple[str, ...], mask: bool) -> dict:
     from textmine.sentiment import model_columns
@@ -29,7 +34,7 @@ def _run(path: str | Path, out: str | Path, text_col: str | None, config: Config
     frame, col = read_all(path, text_col, config)
     inputs = model_columns(config) if "sentiment" in stages else ()
     result = apply_to_frame(frame, col, stages, config, keep=inputs)
-    empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+    empty = ~has_text(frame[col])
     if mask:
         frame[col] = result["text"]
     for name in keep:

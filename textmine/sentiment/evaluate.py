@@ -16,15 +16,15 @@ def labeled_frame(path: str | Path, text_col: str | None, label_col: str | None,
                   config: Config) -> tuple[pd.DataFrame, str]:
     """The file's rows that have text (the others counted in `attrs["rows_without_text"]`),
     with the label column, if any, checked to exist."""
-    from textmine.filejobs import read_all
+    from textmine.filejobs import has_text, read_all
 
     frame, col = read_all(path, text_col, config)
     if label_col is not None and label_col not in frame.columns:
         raise TextmineError("E007", label_col, where=str(path),
                             fix=f"Columns found: {', '.join(map(str, frame.columns))}.")
-    has_text = frame[col].notna() & (frame[col].astype(str).str.strip() != "")
-    kept = frame[has_text].reset_index(drop=True)
-    kept.attrs["rows_without_text"] = int((~has_text).sum())  # counted, not silently lost
+    present = has_text(frame[col])
+    kept = frame[present].reset_index(drop=True)
+    kept.attrs["rows_without_text"] = int((~present).sum())  # counted, not silently lost
     return kept, col
 
 

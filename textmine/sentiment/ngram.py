@@ -42,6 +42,9 @@ FORMAT_HIDDEN = "textmine-ngram-nn/2"
 FORMAT_ANCHORED = "textmine-ngram-self/1"
 FORMATS_READ = (FORMAT, FORMAT_HIDDEN, FORMAT_ANCHORED, "textmine-ngram-nn/1")
 CHUNK = 1000  # rows scored at a time
+# Below 2**16 buckets most n-grams share one; above 2**24 the per-bucket arrays each model
+# keeps in memory (scales, the hidden layer's row map) pass 64 MB per process.
+MIN_BITS, MAX_BITS = 16, 24
 
 
 @dataclass
@@ -86,6 +89,10 @@ class NgramSettings:
     max_epochs: int = 12
     patience: int = 2
     dropout: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not MIN_BITS <= self.bits <= MAX_BITS:
+            raise ValueError(f"bits must be between {MIN_BITS} and {MAX_BITS}, not {self.bits}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NgramSettings:

@@ -35,10 +35,6 @@ Examples:
     textmine train sentiment 外卖评论.csv --text-col 评论内容 --self-train default -o 外卖.npz
 """
 
-# Below 2**16 buckets most n-grams share one; above 2**24 the per-bucket arrays each model
-# keeps in memory (scales, the hidden layer's row map) pass 64 MB per process.
-MIN_BITS, MAX_BITS = 16, 24
-
 
 def register(app: typer.Typer) -> None:
     evaluate = typer.Typer(help="Measure a model on labeled data.", no_args_is_help=True)
@@ -116,7 +112,7 @@ def register(app: typer.Typer) -> None:
 
         from textmine.config import load_config
         from textmine.errors import TextmineError
-        from textmine.sentiment.ngram import NgramSettings
+        from textmine.sentiment.ngram import MAX_BITS, MIN_BITS, NgramSettings
         from textmine.sentiment.train import SELF_TRAIN_C, self_train_file, train_file
 
         settings = replace(NgramSettings(), base=base, lexicon=lexicon_blend)
