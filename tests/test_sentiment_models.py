@@ -210,3 +210,16 @@ def test_a_domain_column_lets_one_word_mean_different_things_per_domain(tmp_path
 def test_bucket_count_outside_the_supported_range_is_refused_by_the_settings(bits):
     with pytest.raises(ValueError, match="bits must be between 16 and 24"):
         NgramSettings(bits=bits)
+
+
+def test_a_model_fitted_on_a_base_model_refuses_a_changed_base(batch, tmp_path, lexicons):
+    labels = np.array([1] * 8 + [0] * 8)
+    base_path = NgramModel(NgramSettings(bits=16, min_df=1)).fit(batch, labels).save(
+        tmp_path / "base.npz")
+    on_top = NgramModel(NgramSettings(bits=16, min_df=1, base=str(base_path)),
+                        lexicons=lexicons).fit(batch, labels).save(tmp_path / "on_top.npz")
+    assert load_model(str(on_top), lexicons).predict_proba(batch).shape == (16,)
+    NgramModel(NgramSettings(bits=16, min_df=1, C=1.0)).fit(batch, labels).save(base_path)
+    with pytest.raises(TextmineError) as err:
+        load_model(str(on_top), lexicons)
+    assert err.value.code == "E016" and "base model" in str(err.value.message())

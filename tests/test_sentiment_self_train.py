@@ -190,3 +190,30 @@ def test_a_start_model_with_domains_keeps_reading_its_column(tmp_path):
     scored = run("evaluate", "sentiment", str(test), "--text-col", "评论内容", "--label-col", "情感",
                  "--model", str(out), "--json")
     assert scored.exit_code == 0 and json.loads(scored.output)["accuracy"] == 1.0, scored.output
+
+
+def test_a_model_whose_start_model_changed_is_refused_not_silently_rescored(unlabeled, tmp_path):
+    labeled = tmp_path / "labeled.csv"
+    pd.DataFrame({"text": POSITIVE * 4 + NEGATIVE * 4, "label": [1] * 20 + [0] * 20}).to_csv(
+        labeled, index=False)
+    start, adapted = tmp_path / "start.npz", tmp_path / "adapted.npz"
+    assert run("train", "sentiment", str(labeled), "--text-col", "text", "--label-col", "label",
+               "-o", str(start)).exit_code == 0
+    assert run("train", "sentiment", str(unlabeled), "--text-col", "评论内容",
+               "--self-train", str(start), "-o", str(adapted)).exit_code == 0
+    fingerprint = load_model(str(start), load_lexicons()).fingerprint
+    header = json.loads(str(np.load(adapted, allow_pickle=False)["header"]))
+    assert header["info"]["inputs"] == {"anchor": fingerprint}
+    assert load_model(str(adapted), load_lexicons()) is not None  # unchanged: loads
+
+    # Someone retrains the start model at the same path (other labels, other weights).
+    pd.DataFrame({"text": POSITIVE * 4 + NEGATIVE * 4, "label": [1] * 21 + [0] * 19}).to_csv(
+        labeled, index=False)
+    assert run("train", "sentiment", str(labeled), "--text-col", "text", "--label-col", "label",
+               "-o", str(start)).exit_code == 0
+    result = run("evaluate", "sentiment", str(labeled), "--text-col", "text",
+                 "--label-col", "label", "--model", str(adapted))
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert "E016" in message and "adapted.npz" in message and "has changed" in message

@@ -20,6 +20,7 @@ training summary, scores), read with `allow_pickle=False`, so loading a file nev
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from itertools import chain, repeat
@@ -225,6 +226,35 @@ class NgramModel:
                     # Same lexicons, one scorer: it keeps the last batch's clause reading, so
                     # a batch's clauses are read once for both models, not twice.
                     self._anchor.lexicon_scorer = self.lexicon_scorer
+        self._check_inputs_unchanged()
+
+    def _input_models(self) -> dict[str, Any]:
+        return {role: model for role, model in (("base", self._base), ("anchor", self._anchor))
+                if isinstance(model, NgramModel)}
+
+    def _check_inputs_unchanged(self) -> None:
+        """A model fitted on another model's scores (base) or averaged with it (anchor) is only
+        what was validated while that model is the same: a rebuilt `default` in a newer
+        textmine, or a start model overwritten at its path, would change every score silently."""
+        recorded = self.info.get("inputs", {})
+        for role, model in self._input_models().items():
+            if role in recorded and recorded[role] != model.fingerprint:
+                given = getattr(self.settings, role)
+                raise ValueError(
+                    f"its {role} model {given!r} has changed since it was trained (weights "
+                    f"{recorded[role]}, now {model.fingerprint}); train it again against the "
+                    f"current {given!r}")
+
+    @property
+    def fingerprint(self) -> str:
+        """Short digest of the weights, recorded by the models fitted on top of this one."""
+        digest = hashlib.sha1()
+        for values in (self.scale, self.coef, np.asarray(self.extra_coef, np.float64),
+                       np.asarray(self.calibration, np.float64), np.float64(self.intercept),
+                       *((self.layer.W1, self.layer.b1, self.layer.w2, np.float64(self.layer.b2))
+                         if self.layer else ())):
+            digest.update(np.ascontiguousarray(values).tobytes())
+        return digest.hexdigest()[:12]
 
     @property
     def anchor_model(self) -> Any:
@@ -464,6 +494,8 @@ class NgramModel:
                      "buckets_used": int((self.scale != 0).sum())}
         if s.domain_col:
             self.info["domains"] = {"column": s.domain_col, "n": len(self.domains)}
+        if inputs := self._input_models():
+            self.info["inputs"] = {role: model.fingerprint for role, model in inputs.items()}
         self.version = f"{self._format}:{self.info['buckets_used']}f"
         return self
 
