@@ -223,3 +223,24 @@ def test_a_model_fitted_on_a_base_model_refuses_a_changed_base(batch, tmp_path, 
     with pytest.raises(TextmineError) as err:
         load_model(str(on_top), lexicons)
     assert err.value.code == "E016" and "base model" in str(err.value.message())
+
+
+def test_fits_run_two_at_a_time_and_give_the_model_one_at_a_time_gives(batch, monkeypatch):
+    import textmine.sentiment.ngram as ngram
+
+    labels = np.array([1] * 8 + [0] * 8)
+    models = []
+    for threads in (1, 2):
+        monkeypatch.setattr(ngram, "FIT_THREADS", threads)
+        for C in (2.0, "auto"):  # one C: the final fit runs beside the folds' fits
+            settings = NgramSettings(bits=16, min_df=1, calibration_folds=4, C=C)
+            models.append(NgramModel(settings).fit(batch, labels))
+    for serial, parallel in zip(models[:2], models[2:], strict=True):
+        assert np.array_equal(serial.coef, parallel.coef)
+        assert serial.intercept == parallel.intercept
+        assert np.allclose(serial.calibration, parallel.calibration)
+        assert serial.info["validation"] == parallel.info["validation"]
+        # The final weights are the regression on all rows with the final vocabulary, even
+        # when that fit was started before the folds' fits changed the model's vocabulary.
+        alone = ngram._logistic(parallel._matrix(batch), labels, parallel.info["C"], 13)
+        assert np.allclose(alone.coef_.ravel()[:1 << 16], parallel.coef, atol=1e-6)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -43,6 +44,7 @@ FORMAT_HIDDEN = "textmine-ngram-nn/2"
 FORMAT_ANCHORED = "textmine-ngram-self/1"
 FORMATS_READ = (FORMAT, FORMAT_HIDDEN, FORMAT_ANCHORED, "textmine-ngram-nn/1")
 CHUNK = 1000  # rows scored at a time
+FIT_THREADS = 2  # logistic regressions fitted at once (two cores)
 # Below 2**16 buckets most n-grams share one; above 2**24 the per-bucket arrays each model
 # keeps in memory (scales, the hidden layer's row map) pass 64 MB per process.
 MIN_BITS, MAX_BITS = 16, 24
@@ -410,18 +412,12 @@ class NgramModel:
             self.hidden_buckets = np.flatnonzero(self.scale)
             self._set_hidden_rows()
 
-    def _fit_lr(self, matrix: sparse.csr_matrix, labels: np.ndarray, C: float) -> Any:
-        """Logistic regression on `_matrix` rows; its weights become the model's."""
-        from sklearn.linear_model import LogisticRegression
-
-        # The dual solver is several times faster with far more columns than rows.
-        lr = LogisticRegression(C=C, max_iter=2000, solver="liblinear", dual=True)
-        lr.fit(matrix, labels)
+    def _keep_lr(self, lr: Any) -> None:
+        """A fitted logistic regression's weights become the model's."""
         size = 1 << self.settings.bits
         self.coef = lr.coef_.ravel()[:size].astype(np.float32)
         self.extra_coef = [float(c) for c in lr.coef_.ravel()[size:]]
         self.intercept = float(lr.intercept_[0])
-        return lr
 
     def fit(self, batch: pd.DataFrame, labels: np.ndarray | pd.Series,
             summary: dict[str, Any] | None = None,
@@ -455,6 +451,13 @@ class NgramModel:
         else:
             grid = [float(c) for c in s.C_grid] if s.C == "auto" else [float(s.C)]
             chosen = grid[0]
+        # liblinear releases the GIL: the folds' fits (and the final one) run two at a time.
+        pool = ThreadPoolExecutor(FIT_THREADS) if not s.hidden else None
+        final = None
+        if pool is not None and len(grid) == 1:
+            # One C: the final fit needs nothing from the calibration, so it runs beside it.
+            self._fit_vocab(batch, labels)
+            final = pool.submit(_logistic, self._matrix(batch), labels, grid[0], s.seed)
         if parts:
             held = np.zeros(len(labels), bool)
             for _, test_idx in parts:
@@ -462,7 +465,7 @@ class NgramModel:
             rows = batch.iloc[np.flatnonzero(held)]
             raw = self.lexicon_scorer.raw_scores(rows) if self.lexicon_scorer is not None else None
             candidates = (self._hidden_candidates(batch, labels, parts, grid) if s.hidden
-                          else self._linear_candidates(batch, labels, parts, grid))
+                          else self._linear_candidates(batch, labels, parts, grid, pool))
             best, search, since_best = None, {}, 0
             for value, z in candidates:
                 inputs = z[held, None] if raw is None else np.column_stack([z[held], raw])
@@ -485,7 +488,9 @@ class NgramModel:
                 trainer.epoch()
             self.layer, self.coef = trainer.layer, np.empty(0, np.float32)
         else:
-            self._fit_lr(self._matrix(batch), labels, chosen)
+            self._keep_lr(final.result() if final is not None
+                          else _logistic(self._matrix(batch), labels, chosen, s.seed))
+            pool.shutdown()
         self.info = {"training": {**(summary or {}), "n": int(len(labels)),
                                   "positive": int(labels.sum()),
                                   "negative": int(len(labels) - labels.sum())},
@@ -500,15 +505,21 @@ class NgramModel:
         return self
 
     def _linear_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
-                           grid: list[float]) -> list[tuple[float, np.ndarray]]:
-        """(C, out-of-fold logistic-regression scores) for every C of `grid`."""
+                           grid: list[float], pool: ThreadPoolExecutor
+                           ) -> list[tuple[float, np.ndarray]]:
+        """(C, out-of-fold logistic-regression scores) for every C of `grid`; the fits run in
+        `pool` while the next part's rows are built."""
         z = np.zeros((len(grid), len(labels)))
+        jobs = []
         for train_idx, test_idx in parts:
             train = batch.iloc[train_idx]
             self._fit_vocab(train, labels[train_idx])
             matrix, scored = self._matrix(train), self._matrix(batch.iloc[test_idx])
-            for i, c in enumerate(grid):
-                z[i, test_idx] = self._fit_lr(matrix, labels[train_idx], c).decision_function(scored)
+            jobs += [(i, test_idx, scored, pool.submit(_logistic, matrix, labels[train_idx], c,
+                                                       self.settings.seed))
+                     for i, c in enumerate(grid)]
+        for i, test_idx, scored, job in jobs:
+            z[i, test_idx] = job.result().decision_function(scored)
         return list(zip(grid, z, strict=True))
 
     def _hidden_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
@@ -618,6 +629,15 @@ class NgramModel:
                        calibration=tuple(header["calibration"]), info=header["info"],
                        domains=list(header.get("domains", [])), layer=layer,
                        hidden_buckets=buckets, lexicons=lexicons)
+
+
+def _logistic(matrix: sparse.csr_matrix, labels: np.ndarray, C: float, seed: int) -> Any:
+    """Logistic regression on `_matrix` rows (seeded: liblinear shuffles the rows)."""
+    from sklearn.linear_model import LogisticRegression
+
+    # The dual solver is several times faster with far more columns than rows.
+    return LogisticRegression(C=C, max_iter=2000, solver="liblinear", dual=True,
+                              random_state=seed).fit(matrix, labels)
 
 
 def _header(data: Any) -> dict[str, Any]:
