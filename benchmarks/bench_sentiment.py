@@ -1,6 +1,6 @@
 """Sentiment figures for the README: every model on every labeled set, cross-domain and in-domain.
 
-Usage: python benchmarks/bench_sentiment.py [--only cross,rating,absa,speed,cv,loco,band,dev,adapt]
+Usage: python benchmarks/bench_sentiment.py [--only cross,rating,absa,speed,cv,loco,band,dev,train,adapt]
                                              [--C 1] [--hidden 32] [--bits 22]
                                              [--setting FIELD=VALUE ...]
                                              [--cv-runs RUNS] [--out results.json]
@@ -14,6 +14,7 @@ corpora/reviews.csv (our star-rated sample). Models are trained with the same re
 models follow the shipped model's recipe (build_sentiment_model.py: C "auto", calibration
 folds holding whole product categories); `--C` overrides C there (e.g. `--C 4` for a fixed C).
 `dev` (not in the default run): the four categories out-of-domain levers are chosen on.
+`train` (not in the default run): the wall time, CPU and peak memory of `train`'s fit.
 `adapt` (not in the default run): self-training (`train --self-train`) on one half of a
 domain's texts, without their labels, scored on the other half.
 Benchmarks print; they never assert.
@@ -305,6 +306,34 @@ def speed(sets: dict[str, pd.DataFrame], results: dict) -> None:
         print(f"  {name:<34} {rate:>9,} docs/s  {1e6 / rate:7.1f} µs/doc")
 
 
+def training_speed(sets: dict[str, pd.DataFrame], results: dict) -> None:
+    """`train`'s fit (its defaults: C 8, three calibration folds + the final fit) on the whole
+    shopping set, one logistic regression at a time and two at a time (the shipped code)."""
+    from proctree import ProcessTree
+
+    import textmine.sentiment.ngram as ngram
+
+    shop = sets["shopping"]
+    rows, shipped = [], ngram.FIT_THREADS
+    for threads in (1, shipped):
+        ngram.FIT_THREADS = threads
+        try:
+            with ProcessTree() as tree:
+                t0 = time.perf_counter()
+                fit(shop)
+                wall = time.perf_counter() - t0
+        finally:
+            ngram.FIT_THREADS = shipped
+        row = {"fit_threads": threads, "rows": len(shop), "wall_s": round(wall, 1),
+               "cpu_s": round(tree.own, 1), "rows_per_s": round(len(shop) / wall),
+               "peak_rss_mb": round(tree.own_rss)}
+        rows.append(row)
+        print(f"  {threads} at a time: {wall:.1f} s wall, {tree.own:.1f} CPU-s, "
+              f"{row['rows_per_s']:,} rows/s, peak RSS {tree.own_rss:,.0f} MB (sampled)",
+              flush=True)
+    results["training_speed"] = rows
+
+
 def self_training(sets: dict[str, pd.DataFrame], results: dict) -> None:
     """`train --self-train`: adapt on half A of a target's texts (labels unused), score half B.
 
@@ -406,10 +435,12 @@ def main() -> None:
                      "without 酒店)", lambda: development_split(sets["shopping"], results)),
              ("band", "neutral band from the leave-one-category-out predictions",
               lambda: neutral_band(results["_pooled_loco"], results)),
+             ("train", "train's fit on the whole shopping set (after segmentation)",
+              lambda: training_speed(sets, results)),
              ("adapt", "self-training on a target's unlabeled texts (train --self-train)",
               lambda: self_training(sets, results))]
     for key, title, step in steps:
-        if key not in parts or (key in ("loco", "band", "speed", "dev") and "shopping" not in sets):
+        if key not in parts or (key in ("loco", "band", "speed", "dev", "train") and "shopping" not in sets):
             continue
         if key == "band" and "_pooled_loco" not in results:
             continue
@@ -418,6 +449,12 @@ def main() -> None:
         step()
         print(f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
     results.pop("_pooled_loco", None)
+    import resource
+
+    peak = max(resource.getrusage(who).ru_maxrss for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    results["peak_rss_mb"] = round(peak)
+    print(f"peak RSS {peak:,.0f} MB (the larger of this process and its children)")
     if args.out:
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1, default=float))
 

@@ -34,6 +34,7 @@ class ProcessTree:
         self.rss: dict[int, float] = {}  # pid -> peak MB
         self.cpu: dict[int, tuple[float, float]] = {}  # pid -> (at start or 0, last seen)
         self.own = 0.0
+        self.own_rss = 0.0  # peak MB of this process inside the block (sampled)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -55,6 +56,7 @@ class ProcessTree:
 
     def _sample(self, started: bool = False) -> None:
         try:
+            self.own_rss = max(self.own_rss, self.me.memory_info().rss / 2**20)
             children = self.me.children(recursive=True)
         except psutil.Error:
             return
