@@ -58,6 +58,14 @@ def main() -> None:
     print(f"period: {result.window.since} … {result.window.until}; "
           f"missing sections: {len(result.missing)}")
     print(f"files: {result.html}  {result.xlsx}")
+    print(f"peak RSS {peak_rss_mb():,.0f} MB (workspace generation included)")
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return max(resource.getrusage(who).ru_maxrss for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 if __name__ == "__main__":

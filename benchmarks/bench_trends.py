@@ -147,6 +147,11 @@ def main() -> None:
         speed(args.docs)
     if args.seeds:
         accuracy(args.seeds)
+    import resource
+
+    peak = max(resource.getrusage(who).ru_maxrss for who in
+               (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    print(f"peak RSS {peak:,.0f} MB (workspace generation included)")
 
 
 if __name__ == "__main__":
