@@ -432,7 +432,6 @@ class NgramModel:
         are then fitted on scores of groups the model never saw, which is how a shipped model
         meets a new domain. With `calibration_folds` 0 a random `holdout` share is used.
         """
-        from textmine.sentiment.metrics import binary_scores
 
         labels = np.asarray(labels, dtype=int)
         s = self.settings
@@ -451,46 +450,25 @@ class NgramModel:
         else:
             grid = [float(c) for c in s.C_grid] if s.C == "auto" else [float(s.C)]
             chosen = grid[0]
-        # liblinear releases the GIL: the folds' fits (and the final one) run two at a time.
-        pool = ThreadPoolExecutor(FIT_THREADS) if not s.hidden else None
-        final = None
-        if pool is not None and len(grid) == 1:
-            # One C: the final fit needs nothing from the calibration, so it runs beside it.
+        # liblinear releases the GIL: the folds' fits (and the final one) run two at a time
+        # (the hidden layer's networks do not use the pool).
+        with ThreadPoolExecutor(FIT_THREADS) as pool:
+            final = None
+            if not s.hidden and len(grid) == 1:
+                # One C: the final fit needs nothing from the calibration, so it runs beside it.
+                self._fit_vocab(batch, labels)
+                final = pool.submit(_logistic, self._matrix(batch), labels, grid[0], s.seed)
+            if parts:
+                scores, chosen = self._calibrate(batch, labels, parts, how, grid, pool)
             self._fit_vocab(batch, labels)
-            final = pool.submit(_logistic, self._matrix(batch), labels, grid[0], s.seed)
-        if parts:
-            held = np.zeros(len(labels), bool)
-            for _, test_idx in parts:
-                held[test_idx] = True
-            rows = batch.iloc[np.flatnonzero(held)]
-            raw = self.lexicon_scorer.raw_scores(rows) if self.lexicon_scorer is not None else None
-            candidates = (self._hidden_candidates(batch, labels, parts, grid) if s.hidden
-                          else self._linear_candidates(batch, labels, parts, grid, pool))
-            best, search, since_best = None, {}, 0
-            for value, z in candidates:
-                inputs = z[held, None] if raw is None else np.column_stack([z[held], raw])
-                self.calibration = _platt(inputs, labels[held])
-                found = binary_scores(labels[held], self._calibrated(z[held], rows))
-                search[f"{value:g}"] = found["accuracy"]
-                since_best += 1
-                if best is None or found["accuracy"] > best[0]["accuracy"]:
-                    best, since_best = (found, value, self.calibration), 0
-                if s.hidden and not grid and since_best >= s.patience:
-                    break  # stops the networks' training (the candidates are a generator)
-            scores, chosen, self.calibration = best
-            scores["split"] = how
-            if len(search) > 1:
-                scores["epochs_search" if s.hidden else "C_search"] = search
-        self._fit_vocab(batch, labels)
-        if s.hidden:
-            trainer = HiddenTrainer(self._hidden_matrix(batch), labels, s.hidden, s.dropout, s.seed)
-            for _ in range(int(chosen)):
-                trainer.epoch()
-            self.layer, self.coef = trainer.layer, np.empty(0, np.float32)
-        else:
-            self._keep_lr(final.result() if final is not None
-                          else _logistic(self._matrix(batch), labels, chosen, s.seed))
-            pool.shutdown()
+            if s.hidden:
+                trainer = HiddenTrainer(self._hidden_matrix(batch), labels, s.hidden, s.dropout, s.seed)
+                for _ in range(int(chosen)):
+                    trainer.epoch()
+                self.layer, self.coef = trainer.layer, np.empty(0, np.float32)
+            else:
+                self._keep_lr(final.result() if final is not None
+                              else _logistic(self._matrix(batch), labels, chosen, s.seed))
         self.info = {"training": {**(summary or {}), "n": int(len(labels)),
                                   "positive": int(labels.sum()),
                                   "negative": int(len(labels) - labels.sum())},
@@ -503,6 +481,38 @@ class NgramModel:
             self.info["inputs"] = {role: model.fingerprint for role, model in inputs.items()}
         self.version = f"{self._format}:{self.info['buckets_used']}f"
         return self
+
+    def _calibrate(self, batch: pd.DataFrame, labels: np.ndarray, parts: list, how: str,
+                   grid: list, pool: ThreadPoolExecutor) -> tuple[dict[str, Any], float]:
+        """Fit the calibration (and rules blend) on the parts' out-of-fold scores for each
+        candidate of `grid` (C values, or epochs of the networks); keep the best. Returns the
+        validation scores of the kept candidate and that candidate."""
+        from textmine.sentiment.metrics import binary_scores
+
+        s = self.settings
+        held = np.zeros(len(labels), bool)
+        for _, test_idx in parts:
+            held[test_idx] = True
+        rows = batch.iloc[np.flatnonzero(held)]
+        raw = self.lexicon_scorer.raw_scores(rows) if self.lexicon_scorer is not None else None
+        candidates = (self._hidden_candidates(batch, labels, parts, grid) if s.hidden
+                      else self._linear_candidates(batch, labels, parts, grid, pool))
+        best, search, since_best = None, {}, 0
+        for value, z in candidates:
+            inputs = z[held, None] if raw is None else np.column_stack([z[held], raw])
+            self.calibration = _platt(inputs, labels[held])
+            found = binary_scores(labels[held], self._calibrated(z[held], rows))
+            search[f"{value:g}"] = found["accuracy"]
+            since_best += 1
+            if best is None or found["accuracy"] > best[0]["accuracy"]:
+                best, since_best = (found, value, self.calibration), 0
+            if s.hidden and not grid and since_best >= s.patience:
+                break  # stops the networks' training (the candidates are a generator)
+        scores, chosen, self.calibration = best
+        scores["split"] = how
+        if len(search) > 1:
+            scores["epochs_search" if s.hidden else "C_search"] = search
+        return scores, chosen
 
     def _linear_candidates(self, batch: pd.DataFrame, labels: np.ndarray, parts: list,
                            grid: list[float], pool: ThreadPoolExecutor
@@ -594,8 +604,8 @@ class NgramModel:
         header["scales"] = [1.0, float(coef_scale)]
         arrays = {"scale": self.scale.astype(np.float16), "coef": coef}
         if self.layer is not None:
-            # W1 one scale per row: 2**22-bucket shopping network 115 MB as float16, 66.6 MB
-            # so, probabilities of 20,000 reviews moved by at most 0.0018 (README).
+            # W1 with one scale per row: the 2**22-bucket shopping network's file is 66.6 MB
+            # (115 MB as float16); 20,000 reviews' probabilities moved by at most 0.0018.
             W1, W1_scale = _to_int8(self.layer.W1)
             header["b2"] = float(self.layer.b2)
             arrays.update(hidden_buckets=self.hidden_buckets.astype(np.int32), W1_int8=W1,
